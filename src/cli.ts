@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { ConfigError, loadConfig } from "./config.ts";
+import { renderSamples } from "./line/samples.ts";
+import { createLogger } from "./log.ts";
+import { connectRedis } from "./redis.ts";
+import { startLine } from "./server.ts";
+
+const program = new Command("emergency-line").description("Emergency on-call phone line and its drill simulator");
+
+program
+  .command("serve")
+  .description("serve the Twilio webhooks, the staff API and the console")
+  .action(async () => {
+    const config = loadConfigOrExit();
+    const log = createLogger(config.LOG_LEVEL);
+    const redis = connectRedis(config.REDIS_URL);
+    const line = await startLine({ config, redis, log, port: config.PORT });
+    log.info({ url: config.PUBLIC_BASE_URL, port: config.PORT }, "emergency line listening");
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, "shutting down");
+      await line.stop();
+      redis.disconnect();
+      process.exit(0);
+    };
+    process.once("SIGTERM", () => void shutdown("SIGTERM"));
+    process.once("SIGINT", () => void shutdown("SIGINT"));
+  });
+
+program
+  .command("render-twiml")
+  .description("write the TwiML of every step of the call flow to a folder, for review")
+  .option("--out <dir>", "where to write", "twiml")
+  .action((options: { out: string }) => {
+    mkdirSync(options.out, { recursive: true });
+    for (const [file, xml] of Object.entries(renderSamples())) writeFileSync(join(options.out, file), xml);
+    console.log(`wrote ${Object.keys(renderSamples()).length} files to ${options.out}/`);
+  });
+
+function loadConfigOrExit() {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
+await program.parseAsync();

@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { engineersSchema } from "./roster/engineers.ts";
+import { partnerDirectorySchema, type PartnerDirectory } from "./roster/partners.ts";
+import { e164 } from "./roster/phone.ts";
+
+const csv = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
+
+const optionalUrl = z.url().optional();
+
+/** DESIGN.md section 3: the one place the environment is read. */
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_BASE_URL: z.url().optional(),
+    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "an Account SID: AC followed by 32 hex digits"),
+    TWILIO_AUTH_TOKEN: z.string().min(8, "the account's auth token"),
+    REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+:$/, "letters, digits, _ . - and a trailing colon, e.g. el:")
+      .default("el:"),
+    ENGINEERS: z.string({ error: "required: the on-call order, e.g. Ada=+15550001001,+15550001002" }).pipe(engineersSchema),
+    RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(60).default(20),
+    PARTNERS_FILE: z.string().optional(),
+    DRILL_CALLERS: z
+      .string()
+      .optional()
+      .transform((value) => csv(value))
+      .pipe(z.array(e164)),
+    STATUSPAGE_URL: optionalUrl,
+    MOBILISE_WEBHOOK_URL: optionalUrl,
+    MOBILISE_FORMAT: z.enum(["json", "pagerduty"]).default("json"),
+    PAGERDUTY_ROUTING_KEY: z.string().optional(),
+    MOBILISE_DRILL_WEBHOOK_URL: optionalUrl,
+    CASE_HOLD_HOURS: z.coerce.number().positive().default(72),
+    MISUSE_CALLS_PER_DAY: z.coerce.number().int().positive().default(5),
+    SMTP_URL: z.url().default("smtp://127.0.0.1:1025"),
+    FOLLOWUP_FROM: z.string().default("Emergency line <oncall@example.com>"),
+    SUPPORT_EMAIL: z.email().default("support@example.com"),
+    CONSOLE_TOKEN: z.string({ error: "required: the bearer token staff use for /api and /console" }).min(16, "at least 16 characters"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MOBILISE_FORMAT === "pagerduty" && !env.PAGERDUTY_ROUTING_KEY) {
+      ctx.addIssue({ code: "custom", path: ["PAGERDUTY_ROUTING_KEY"], message: "required when MOBILISE_FORMAT=pagerduty" });
+    }
+  });
+
+export type Env = z.input<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  // Empty strings come from compose files and shells alike; they mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const values = parsed.data;
+  return {
+    ...values,
+    PUBLIC_BASE_URL: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ""),
+    partners: loadPartners(values.PARTNERS_FILE),
+  };
+}
+
+function loadPartners(file: string | undefined): PartnerDirectory {
+  if (!file) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  PARTNERS_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const parsed = partnerDirectorySchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  PARTNERS_FILE (${file}) at ${issue.path.join(".") || "top level"}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,62 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { Incidents } from "../incidents/incidents.ts";
+import type { Timeline } from "../incidents/timeline.ts";
+import type { CallSessions } from "../line/sessions.ts";
+import { requireBearer } from "./auth.ts";
+
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/** The staff API of DESIGN.md section 2: JSON, bearer CONSOLE_TOKEN. */
+export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; incidents: Incidents }): Router {
+  const { sessions, timeline, incidents } = deps;
+  const router = Router();
+  router.use(requireBearer(deps.token));
+
+  router.get("/calls/:callSid", async (req, res) => {
+    const call = await sessions.get(req.params.callSid);
+    if (!call) {
+      res.status(404).json({ error: `no call ${req.params.callSid}` });
+      return;
+    }
+    res.json({
+      callSid: call.meta.callSid,
+      from: call.meta.from,
+      to: call.meta.to,
+      partner: call.meta.partner,
+      drill: call.meta.drill,
+      startedAt: call.meta.startedAt,
+      stage: call.stage,
+      outcome: call.outcome,
+      incidentId: call.incidentId,
+      attempts: call.attempts.map((a) => ({ level: a.level, engineer: a.engineer, result: a.result, dialStatus: a.dialStatus, seconds: a.seconds })),
+      acceptedLevel: call.acceptedLevel,
+      recording: call.recording,
+      transcription: call.transcription,
+      callStatus: call.callStatus,
+      durationSeconds: call.duration,
+      endedAt: call.endedAt,
+      timeline: await timeline.read(call.meta.callSid),
+    });
+  });
+
+  router.get("/incidents", async (req, res) => {
+    const query = listQuery.safeParse(req.query);
+    if (!query.success) {
+      res.status(400).json({ error: `invalid query: ${query.error.issues[0]?.path.join(".")}: ${query.error.issues[0]?.message}` });
+      return;
+    }
+    res.json({ incidents: await incidents.list(query.data.limit) });
+  });
+
+  router.get("/incidents/:id", async (req, res) => {
+    const incident = await incidents.get(req.params.id);
+    if (!incident) {
+      res.status(404).json({ error: `no incident ${req.params.id}` });
+      return;
+    }
+    res.json(incident);
+  });
+
+  return router;
+}

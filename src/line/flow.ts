@@ -1,0 +1,68 @@
+import type { DialActionParams } from "./params.ts";
+import { z } from "zod";
+
+/**
+ * The call's decisions as pure functions: routes gather what is known, ask here what happens next, and do
+ * the I/O. Nothing in this file touches Redis, HTTP or the clock.
+ */
+
+export const outcomeSchema = z.enum(["connected", "voicemail", "status-page", "abandoned"]);
+export type Outcome = z.infer<typeof outcomeSchema>;
+
+export const stageSchema = z.enum(["greeting", "notice", "hunting", "voicemail", "connected", "ended"]);
+export type Stage = z.infer<typeof stageSchema>;
+
+export const legResultSchema = z.enum(["accepted", "declined", "not-accepted", "no-answer", "busy", "failed", "canceled"]);
+export type LegResult = z.infer<typeof legResultSchema>;
+
+export type WhisperDecision = "accepted" | "declined";
+
+/** Only the key 1 on our own whisper accepts: anything else, or silence, passes the call on. */
+export function whisperDecision(digits: string | undefined): WhisperDecision {
+  return digits === "1" ? "accepted" : "declined";
+}
+
+/** The caller at the status notice pressed 1: hunt. No key (the Redirect after the Gather) or another key: goodbye. */
+export function noticeChoice(digits: string | undefined): "hunt" | "status-page" {
+  return digits === "1" ? "hunt" : "status-page";
+}
+
+/**
+ * How an engineer's leg ended, from what the line saw. DialCallStatus alone cannot tell a person from a
+ * personal voicemail: both "answer" and report completed, so acceptance comes from the whisper only.
+ */
+export function legResult(input: {
+  dialStatus: DialActionParams["DialCallStatus"];
+  answered: boolean;
+  decision: WhisperDecision | null;
+}): LegResult {
+  if (input.decision) return input.decision;
+  if (input.answered || input.dialStatus === "completed" || input.dialStatus === "answered") return "not-accepted";
+  return input.dialStatus;
+}
+
+export type AfterDial = { next: "connected-end" } | { next: "dial"; level: number } | { next: "voicemail" } | { next: "nothing" };
+
+/** `callOver`: the caller hung up while the engineer's phone rang; Twilio ignores what we answer then. */
+export function afterDial(input: { level: number; levels: number; result: LegResult; callOver: boolean }): AfterDial {
+  if (input.callOver) return { next: "nothing" };
+  if (input.result === "accepted") return { next: "connected-end" };
+  if (input.level < input.levels) return { next: "dial", level: input.level + 1 };
+  return { next: "voicemail" };
+}
+
+/**
+ * The caller hung up before any outcome was recorded. At the status notice they were served by the page. At
+ * the voicemail the outcome is voicemail whether or not a recording follows: Twilio may deliver the status
+ * callback before the Record action, and both must lead to the same incident. Anywhere else: abandoned.
+ */
+export function outcomeOnHangup(stage: Stage): Outcome {
+  if (stage === "notice") return "status-page";
+  if (stage === "voicemail") return "voicemail";
+  return "abandoned";
+}
+
+/** Twilio's terminal call states; any of them ends the session. */
+export function isCallOver(callStatus: string): boolean {
+  return ["completed", "busy", "no-answer", "failed", "canceled"].includes(callStatus);
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/**
+ * Twilio's webhook fields. Objects are loose: Twilio adds fields over time (Caller, FromCountry, ...), and an
+ * unknown field must never turn a caller away.
+ */
+const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-zA-Z]{32}$`), `a ${prefix} SID`);
+
+export const callParams = z.looseObject({
+  AccountSid: sid("AC"),
+  CallSid: sid("CA"),
+  From: z.string().min(1),
+  To: z.string().min(1),
+  CallStatus: z.string().min(1),
+  Direction: z.string().optional(),
+});
+export type CallParams = z.infer<typeof callParams>;
+
+export const gatherParams = callParams.extend({ Digits: z.string().optional() });
+
+export const dialActionParams = callParams.extend({
+  DialCallStatus: z.enum(["completed", "answered", "busy", "no-answer", "failed", "canceled"]),
+  DialCallSid: sid("CA").optional(),
+  DialCallDuration: z.coerce.number().int().min(0).optional(),
+});
+export type DialActionParams = z.infer<typeof dialActionParams>;
+
+export const recordingParams = callParams.extend({
+  RecordingUrl: z.url(),
+  RecordingSid: sid("RE"),
+  RecordingDuration: z.coerce.number().int().min(0),
+  Digits: z.string().optional(),
+});
+
+export const recordingStatusParams = z.looseObject({
+  AccountSid: sid("AC"),
+  CallSid: sid("CA"),
+  RecordingSid: sid("RE"),
+  RecordingUrl: z.url(),
+  RecordingStatus: z.string().min(1),
+  RecordingDuration: z.coerce.number().int().min(0).optional(),
+});
+
+export const transcriptionParams = z.looseObject({
+  AccountSid: sid("AC"),
+  CallSid: sid("CA"),
+  RecordingSid: sid("RE"),
+  RecordingUrl: z.url().optional(),
+  TranscriptionSid: sid("TR").optional(),
+  TranscriptionStatus: z.enum(["completed", "failed"]),
+  TranscriptionText: z.string().optional(),
+});
+
+export const statusCallbackParams = callParams.extend({
+  CallStatus: z.enum(["queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]),
+  CallDuration: z.coerce.number().int().min(0).optional(),
+});
+
+/** Query parameters our own TwiML puts in URLs; they are covered by the signature, so they can be trusted. */
+export const levelQuery = z.object({ level: z.coerce.number().int().min(1).max(3) });
+export const whisperQuery = levelQuery.extend({ parent: sid("CA") });

@@ -1,0 +1,62 @@
+import type { Partner } from "../roster/partners.ts";
+import { digitByDigit } from "../roster/phone.ts";
+import type { StatusNotice } from "../statuspage/client.ts";
+
+/** Every sentence the line speaks, in one place, so staff can review wording in twiml/ when it changes. */
+const DRILL = "This is a drill. No real incident is being reported.";
+
+export function greeting(drill: boolean): string {
+  const main = "You have reached the emergency on-call line.";
+  return drill ? `${DRILL} ${main}` : main;
+}
+
+export function holdForEngineer(): string {
+  return "Please hold while we connect you to the on-call engineer.";
+}
+
+// The page's link is not read out: a URL spoken by text-to-speech helps nobody.
+export function statusNotice(notice: StatusNotice): string {
+  return (
+    `Our status page already shows an incident: ${notice.name}. ` +
+    "Updates are published on our status page. The on-call team cannot give further updates by phone. " +
+    "If your problem is different, or you still need an engineer, press 1 now."
+  );
+}
+
+export function statusGoodbye(): string {
+  return "Thank you for calling. Please follow the status page for updates. Goodbye.";
+}
+
+export function tryingAnother(): string {
+  return "The engineer is not available. Connecting you to another engineer, please hold.";
+}
+
+export function whisper(caller: { from: string; partner: Partner | null; drill: boolean }): string {
+  const who = caller.partner ? `partner ${caller.partner.name}` : `the number ${digitByDigit(caller.from)}`;
+  const drill = caller.drill ? `${DRILL} ` : "";
+  return `${drill}Emergency line call from ${who}. Press 1 to accept the call. Press any other key, or hang up, to pass it to the next engineer.`;
+}
+
+export function whisperDeclined(): string {
+  return "The call will go to the next engineer. Goodbye.";
+}
+
+export function voicemailPrompt(): string {
+  return (
+    "No engineer could take your call right now. After the tone, please describe the problem, " +
+    "and say how we should follow up with you: an email address or a phone number. " +
+    "Press the pound key or hang up when you are done."
+  );
+}
+
+export function noRecording(): string {
+  return "We did not receive a message. If you still need help, please call again. Goodbye.";
+}
+
+export function thankYou(): string {
+  return "Thank you. Your message has been recorded, an incident has been raised, and we will follow up with you shortly. Goodbye.";
+}
+
+export function callEnded(): string {
+  return "The engineer has left the call. Goodbye.";
+}

@@ -1,0 +1,133 @@
+import twilio from "twilio";
+import type { Engineer } from "../roster/engineers.ts";
+import type { Partner } from "../roster/partners.ts";
+import type { StatusNotice } from "../statuspage/client.ts";
+import * as say from "./prompts.ts";
+import { lineUrl, paths } from "./urls.ts";
+
+const { VoiceResponse } = twilio.twiml;
+type Response = InstanceType<typeof VoiceResponse>;
+
+export const WHISPER_TIMEOUT_SECONDS = 10;
+export const NOTICE_TIMEOUT_SECONDS = 6;
+// Twilio transcribes recordings of up to 120 s only; a longer voicemail would lose its transcript.
+export const VOICEMAIL_MAX_SECONDS = 120;
+export const VOICEMAIL_SILENCE_SECONDS = 10;
+
+export interface DialTarget {
+  level: number;
+  engineer: Engineer;
+  callSid: string;
+  ringTimeout: number;
+}
+
+/** Every document the line answers with. The name is what twiml/ files and tests call each step. */
+export type Step =
+  | { step: "greeting"; drill: boolean; dial: DialTarget }
+  | { step: "status-notice"; drill: boolean; notice: StatusNotice }
+  | { step: "status-goodbye" }
+  | { step: "dial"; intro: "hold" | "another"; dial: DialTarget }
+  | { step: "whisper"; caller: { from: string; partner: Partner | null; drill: boolean }; level: number; callSid: string }
+  | { step: "whisper-accepted" }
+  | { step: "whisper-declined" }
+  | { step: "voicemail" }
+  | { step: "thank-you" }
+  | { step: "connected-end" }
+  | { step: "empty" };
+
+/** `pretty` is for people reading twiml/; Twilio gets the compact form. */
+export function render(base: string, step: Step, { pretty = false } = {}): string {
+  const response = new VoiceResponse();
+  switch (step.step) {
+    case "greeting":
+      response.say(say.greeting(step.drill));
+      response.say(say.holdForEngineer());
+      dial(response, base, step.dial);
+      break;
+    case "status-notice": {
+      response.say(say.greeting(step.drill));
+      const gather = response.gather({
+        numDigits: 1,
+        timeout: NOTICE_TIMEOUT_SECONDS,
+        action: lineUrl(base, paths.notice),
+        method: "POST",
+      });
+      gather.say(say.statusNotice(step.notice));
+      // No key: Twilio runs the next verb. The redirect (no Digits) lets the line record the outcome.
+      response.redirect({ method: "POST" }, lineUrl(base, paths.notice));
+      break;
+    }
+    case "status-goodbye":
+      response.say(say.statusGoodbye());
+      response.hangup();
+      break;
+    case "dial":
+      response.say(step.intro === "hold" ? say.holdForEngineer() : say.tryingAnother());
+      dial(response, base, step.dial);
+      break;
+    case "whisper": {
+      const query = { level: step.level, parent: step.callSid };
+      const gather = response.gather({
+        numDigits: 1,
+        timeout: WHISPER_TIMEOUT_SECONDS,
+        action: lineUrl(base, paths.whisperAnswer, query),
+        method: "POST",
+      });
+      gather.say(say.whisper(step.caller));
+      // Reached only when no key was pressed, e.g. a personal voicemail took the call: drop this leg so
+      // the Dial ends and the caller moves on.
+      response.hangup();
+      break;
+    }
+    case "whisper-accepted":
+      // An empty document ends the whisper; Twilio then bridges the engineer to the caller.
+      break;
+    case "whisper-declined":
+      response.say(say.whisperDeclined());
+      response.hangup();
+      break;
+    case "voicemail":
+      response.say(say.voicemailPrompt());
+      response.record({
+        action: lineUrl(base, paths.recording),
+        method: "POST",
+        maxLength: VOICEMAIL_MAX_SECONDS,
+        timeout: VOICEMAIL_SILENCE_SECONDS,
+        finishOnKey: "#",
+        playBeep: true,
+        transcribe: true,
+        transcribeCallback: lineUrl(base, paths.transcription),
+        recordingStatusCallback: lineUrl(base, paths.recordingStatus),
+        recordingStatusCallbackMethod: "POST",
+      });
+      // Twilio skips the action and runs the next verb when the recording is empty.
+      response.say(say.noRecording());
+      response.hangup();
+      break;
+    case "thank-you":
+      response.say(say.thankYou());
+      response.hangup();
+      break;
+    case "connected-end":
+      response.say(say.callEnded());
+      response.hangup();
+      break;
+    case "empty":
+      break;
+  }
+  return pretty ? (response.response.end({ pretty: true, indent: "  " }) as string) : response.toString();
+}
+
+function dial(response: Response, base: string, target: DialTarget): void {
+  const verb = response.dial({
+    action: lineUrl(base, paths.dial, { level: target.level }),
+    method: "POST",
+    timeout: target.ringTimeout,
+    // The caller keeps hearing ringing, not silence, while the engineer listens to the whisper.
+    answerOnBridge: true,
+  });
+  verb.number(
+    { url: lineUrl(base, paths.whisper, { level: target.level, parent: target.callSid }), method: "POST" },
+    target.engineer.number,
+  );
+}
