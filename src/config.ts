@@ -43,6 +43,7 @@ const envSchema = z
     FOLLOWUP_FROM: z.string().default("Emergency line <oncall@example.com>"),
     SUPPORT_EMAIL: z.email().default("support@example.com"),
     CONSOLE_TOKEN: z.string({ error: "required: the bearer token staff use for /api and /console" }).min(16, "at least 16 characters"),
+    RUN_WORKERS: z.enum(["true", "false"], { error: "true or false" }).default("true").transform((value) => value === "true"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

@@ -48,13 +48,16 @@ function joinSpelledLetters(tokens: string[]): string[] {
     else out.push(...run);
     run = [];
   };
-  for (const token of tokens) {
-    if (/^[a-z]$/.test(token) && token !== "a" && token !== "i") run.push(token);
+  const letter = (token: string | undefined) => token !== undefined && /^[a-z]$/.test(token);
+  tokens.forEach((token, i) => {
+    // "a" and "i" are words on their own; they are letters only inside a spelled run.
+    const spelled = letter(token) && (!["a", "i"].includes(token) || run.length > 0 || letter(tokens[i + 1]));
+    if (spelled) run.push(token);
     else {
       flush();
       out.push(token);
     }
-  }
+  });
   flush();
   return out;
 }

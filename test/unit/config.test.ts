@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+const valid = {
+  TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+  TWILIO_AUTH_TOKEN: "secret-token-123",
+  ENGINEERS: "Ada=+15550001001,+15550001002, Linus = +15550001003",
+  CONSOLE_TOKEN: "console-token-0123456789",
+};
+
+function errorOf(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+describe("configuration", () => {
+  it("applies DESIGN.md's defaults and parses the roster in order", () => {
+    const config = loadConfig(valid);
+    expect(config.PORT).toBe(3000);
+    expect(config.PUBLIC_BASE_URL).toBe("http://localhost:3000");
+    expect(config.RING_TIMEOUT_SECONDS).toBe(20);
+    expect(config.CASE_HOLD_HOURS).toBe(72);
+    expect(config.MISUSE_CALLS_PER_DAY).toBe(5);
+    expect(config.SMTP_URL).toBe("smtp://127.0.0.1:1025");
+    expect(config.REDIS_URL).toBe("redis://127.0.0.1:6379");
+    expect(config.ENGINEERS).toEqual([
+      { name: "Ada", number: "+15550001001" },
+      { number: "+15550001002" },
+      { name: "Linus", number: "+15550001003" },
+    ]);
+    expect(config.DRILL_CALLERS).toEqual([]);
+  });
+
+  it("drops a trailing slash from PUBLIC_BASE_URL, since signatures are computed over the exact URL", () => {
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: "https://line.example.com/" }).PUBLIC_BASE_URL).toBe("https://line.example.com");
+  });
+
+  it.each([
+    [{ ENGINEERS: undefined }, "ENGINEERS: required"],
+    [{ ENGINEERS: "Ada=555-1234" }, "ENGINEERS.0.number: an E.164 phone number"],
+    [{ ENGINEERS: "+15550001001,+15550001002,+15550001003,+15550001004" }, "ENGINEERS: at most 3 engineers"],
+    [{ TWILIO_AUTH_TOKEN: undefined }, "TWILIO_AUTH_TOKEN"],
+    [{ TWILIO_ACCOUNT_SID: "AB123" }, "TWILIO_ACCOUNT_SID: an Account SID"],
+    [{ CONSOLE_TOKEN: "short" }, "CONSOLE_TOKEN: at least 16 characters"],
+    [{ PORT: "eighty" }, "PORT"],
+    [{ RING_TIMEOUT_SECONDS: "2" }, "RING_TIMEOUT_SECONDS"],
+    [{ DRILL_CALLERS: "+15550001001,12345" }, "DRILL_CALLERS.1: an E.164 phone number"],
+    [{ STATUSPAGE_URL: "not a url" }, "STATUSPAGE_URL"],
+    [{ MOBILISE_FORMAT: "pagerduty" }, "PAGERDUTY_ROUTING_KEY: required when MOBILISE_FORMAT=pagerduty"],
+    [{ SUPPORT_EMAIL: "support" }, "SUPPORT_EMAIL"],
+  ])("refuses %o naming the variable", (override, message) => {
+    expect(errorOf({ ...valid, ...override })).toContain(message);
+  });
+
+  it("reads the partner directory and names the file and entry that is wrong", () => {
+    const dir = mkdtempSync(join(tmpdir(), "el-config-"));
+    const good = join(dir, "partners.json");
+    writeFileSync(good, JSON.stringify({ "+15557770001": { name: "Acme", email: "ops@acme.test" } }));
+    expect(loadConfig({ ...valid, PARTNERS_FILE: good }).partners["+15557770001"]).toEqual({ name: "Acme", email: "ops@acme.test" });
+
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ "+15557770001": { name: "Acme", email: "not-an-email" } }));
+    expect(errorOf({ ...valid, PARTNERS_FILE: bad })).toMatch(/PARTNERS_FILE \(.*bad\.json\) at \+15557770001\.email/);
+    expect(errorOf({ ...valid, PARTNERS_FILE: join(dir, "missing.json") })).toContain("PARTNERS_FILE: cannot read");
+  });
+});
