@@ -7,6 +7,7 @@ import { renderSamples } from "./line/samples.ts";
 import { createLogger } from "./log.ts";
 import { connectRedis } from "./redis.ts";
 import { startLine } from "./server.ts";
+import { createServices, startServiceWorkers } from "./services.ts";
 
 const program = new Command("emergency-line").description("Emergency on-call phone line and its drill simulator");
 
@@ -17,11 +18,32 @@ program
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
-    const line = await startLine({ config, redis, log, port: config.PORT });
-    log.info({ url: config.PUBLIC_BASE_URL, port: config.PORT }, "emergency line listening");
+    const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
+    log.info({ url: config.PUBLIC_BASE_URL, port: config.PORT, workers: config.RUN_WORKERS }, "emergency line listening");
     const shutdown = async (signal: string) => {
       log.info({ signal }, "shutting down");
       await line.stop();
+      redis.disconnect();
+      process.exit(0);
+    };
+    process.once("SIGTERM", () => void shutdown("SIGTERM"));
+    process.once("SIGINT", () => void shutdown("SIGINT"));
+  });
+
+program
+  .command("worker")
+  .description("run the follow-up workers alone (mobilise, follow-up email, case close)")
+  .action(() => {
+    const config = loadConfigOrExit();
+    const log = createLogger(config.LOG_LEVEL);
+    const redis = connectRedis(config.REDIS_URL);
+    const services = createServices({ config, redis });
+    const workers = startServiceWorkers(services, log);
+    log.info("follow-up workers running");
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, "finishing jobs in flight, then stopping");
+      await workers.close();
+      await services.queues.close();
       redis.disconnect();
       process.exit(0);
     };

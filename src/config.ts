@@ -38,6 +38,10 @@ const envSchema = z
     PAGERDUTY_ROUTING_KEY: z.string().optional(),
     MOBILISE_DRILL_WEBHOOK_URL: optionalUrl,
     CASE_HOLD_HOURS: z.coerce.number().positive().default(72),
+    // How long a voicemail's follow-up email waits for Twilio's transcription (which may carry the contact).
+    TRANSCRIPTION_WAIT_SECONDS: z.coerce.number().min(0).max(3600).default(300),
+    FOLLOWUP_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    FOLLOWUP_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(5_000),
     MISUSE_CALLS_PER_DAY: z.coerce.number().int().positive().default(5),
     SMTP_URL: z.url().default("smtp://127.0.0.1:1025"),
     FOLLOWUP_FROM: z.string().default("Emergency line <oncall@example.com>"),

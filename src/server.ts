@@ -1,21 +1,32 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApp, type AppOptions, type LineApp } from "./app.ts";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { createServices, startServiceWorkers, type Services } from "./services.ts";
+import type { StatusPage } from "./statuspage/client.ts";
 
-export interface RunningLine extends LineApp {
+export interface RunningLine extends Services {
   server: Server;
   url: string;
   stop(): Promise<void>;
 }
 
-/**
- * Starts the line's HTTP server. With port 0 a free port is picked (tests, drills), and `config` may be a
- * function of that port, since PUBLIC_BASE_URL (which signatures are checked against) depends on it.
- */
-export async function startLine(
-  options: Omit<AppOptions, "config"> & { config: Config | ((port: number) => Config); port: number; host?: string },
-): Promise<RunningLine> {
+export interface StartOptions {
+  /** May be a function of the port, since PUBLIC_BASE_URL (signatures are checked against it) depends on it. */
+  config: Config | ((port: number) => Config);
+  redis: Redis;
+  log: Logger;
+  port: number;
+  host?: string;
+  workers: boolean;
+  statusPage?: StatusPage;
+  now?: () => Date;
+}
+
+/** Starts the HTTP server and, when asked, the follow-up workers in the same process. Port 0 picks a free port. */
+export async function startLine(options: StartOptions): Promise<RunningLine> {
   const server = createServer();
   server.listen(options.port, options.host ?? "0.0.0.0");
   await new Promise<void>((resolve, reject) => {
@@ -24,16 +35,21 @@ export async function startLine(
   });
   const { port } = server.address() as AddressInfo;
   const config = typeof options.config === "function" ? options.config(port) : options.config;
-  const line = createApp({ ...options, config });
-  server.on("request", line.app);
+  const services = createServices({ config, redis: options.redis, now: options.now });
+  server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
+  const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   return {
-    ...line,
+    ...services,
     server,
     url: `http://127.0.0.1:${port}`,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await line.close();
+      // Stop taking calls first, then let workers finish what they hold, then drop the queues.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await workers?.close();
+      await services.queues.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
+import { CaseError, type CaseDesk } from "../followup/cases.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { Timeline } from "../incidents/timeline.ts";
 import type { CallSessions } from "../line/sessions.ts";
@@ -8,8 +9,8 @@ import { requireBearer } from "./auth.ts";
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /** The staff API of DESIGN.md section 2: JSON, bearer CONSOLE_TOKEN. */
-export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; incidents: Incidents }): Router {
-  const { sessions, timeline, incidents } = deps;
+export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; incidents: Incidents; cases: CaseDesk }): Router {
+  const { sessions, timeline, incidents, cases } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
 
@@ -58,5 +59,23 @@ export function staffApi(deps: { token: string; sessions: CallSessions; timeline
     res.json(incident);
   });
 
+  // The partner replied (staff clicked, or the inbound mail hook posted): stop the hold's clock.
+  router.post("/incidents/:id/reply", async (req, res) => {
+    await caseAction(res, () => cases.reply(req.params.id));
+  });
+
+  router.post("/incidents/:id/reopen", async (req, res) => {
+    await caseAction(res, () => cases.reopen(req.params.id));
+  });
+
   return router;
+}
+
+async function caseAction(res: import("express").Response, action: () => Promise<unknown>): Promise<void> {
+  try {
+    res.json({ case: await action() });
+  } catch (error) {
+    if (!(error instanceof CaseError)) throw error;
+    res.status(error.status).json({ error: error.message });
+  }
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { FollowupQueues } from "../followup/queues.ts";
+import type { CaseState, Delivery, FollowupState } from "../followup/state.ts";
 import type { Outcome } from "../line/flow.ts";
 import type { CallRecord, CallSessions } from "../line/sessions.ts";
 import { RETENTION_SECONDS, type RedisKeys } from "../redis.ts";
@@ -33,15 +34,29 @@ const incidentRowSchema = z.object({
   outcome: z.string(),
 });
 
+export interface IncidentsDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  sessions: CallSessions;
+  timeline: Timeline;
+  queues: FollowupQueues;
+  followup: FollowupState;
+  /** How long a voicemail's email waits for its transcription. */
+  transcriptionWaitMs: number;
+  now: () => Date;
+}
+
 export class Incidents {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-    private readonly sessions: CallSessions,
-    private readonly timeline: Timeline,
-    private readonly queues: FollowupQueues,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  private readonly sessions: CallSessions;
+  private readonly timeline: Timeline;
+  private readonly queues: FollowupQueues;
+  private readonly followup: FollowupState;
+
+  constructor(private readonly deps: IncidentsDeps) {
+    ({ redis: this.redis, keys: this.keys, sessions: this.sessions, timeline: this.timeline, queues: this.queues, followup: this.followup } = deps);
+  }
 
   /**
    * Records the call's outcome and raises its incident, once per CallSid; then makes sure the follow-up jobs
@@ -49,10 +64,11 @@ export class Incidents {
    * between raising and queueing is healed by Twilio's retry of the same webhook.
    */
   async raiseOnce(callSid: string, outcome: Outcome): Promise<{ incidentId: string; raised: boolean } | null> {
-    const meta = await this.sessions.meta(callSid);
-    if (!meta) return null;
+    const call = await this.sessions.get(callSid);
+    if (!call) return null;
+    const { meta } = call;
     const incidentId = incidentIdFor(callSid, meta.startedAt);
-    const at = this.now();
+    const at = this.deps.now();
     const raised =
       (await this.redis.eval(
         RAISE_ONCE,
@@ -76,8 +92,33 @@ export class Incidents {
         text: `Incident ${incidentId} raised (SEV1, outcome ${outcome})${meta.drill ? ", drill" : ""}`,
       });
     }
-    await this.queues.enqueueForIncident(stored);
+    const awaitingTranscript = call.recording !== null && call.transcription === null;
+    await this.queues.enqueueForIncident(stored, { emailDelayMs: awaitingTranscript ? this.deps.transcriptionWaitMs : 0 });
     return { incidentId: stored, raised };
+  }
+
+  /**
+   * The transcription came in. Before the email went out, it is released now and goes to whatever contact
+   * the transcript names. After, nothing is sent twice: a new address is recorded on the incident for staff.
+   */
+  async transcriptionArrived(callSid: string): Promise<void> {
+    const incidentId = await this.redis.hget(this.keys.call(callSid), "incidentId");
+    if (!incidentId) return;
+    const { email } = await this.followup.read(incidentId);
+    if (email.state !== "sent") {
+      await this.queues.releaseEmail(incidentId);
+      return;
+    }
+    const view = await this.get(incidentId);
+    const spoken = view?.voicemail?.contact?.email;
+    if (spoken && spoken !== email.to) {
+      await this.followup.write(incidentId, "email", { lateContact: spoken });
+      await this.timeline.append(callSid, "late-contact", {
+        at: this.deps.now().toISOString(),
+        event: "followup.late-contact",
+        text: `Transcript names ${spoken}, after the follow-up went to ${email.to}; not sent again — staff, forward it if needed`,
+      });
+    }
   }
 
   async get(id: string): Promise<IncidentView | null> {
@@ -86,8 +127,12 @@ export class Incidents {
     const incident = incidentRowSchema.parse(row);
     const call = await this.sessions.get(incident.callSid);
     if (!call) return null;
-    const [timeline, followup] = await Promise.all([this.timeline.read(incident.callSid), this.queues.states(id)]);
-    return incidentView(incident, call, timeline, followup);
+    const [timeline, jobs, followup] = await Promise.all([this.timeline.read(incident.callSid), this.queues.jobStates(id), this.followup.read(id)]);
+    return incidentView(incident, call, timeline, {
+      mobilise: { ...followup.mobilise, job: jobs.mobilise },
+      email: { ...followup.email, job: jobs.email },
+      case: followup.case,
+    });
   }
 
   /** Newest first. */
@@ -102,7 +147,7 @@ function incidentView(
   incident: z.infer<typeof incidentRowSchema>,
   call: CallRecord,
   timeline: Awaited<ReturnType<Timeline["read"]>>,
-  followup: Awaited<ReturnType<FollowupQueues["states"]>>,
+  followup: { mobilise: Delivery & { job: string }; email: Delivery & { job: string }; case: CaseState },
 ) {
   const { meta } = call;
   const accepted = call.acceptedLevel;

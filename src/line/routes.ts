@@ -310,6 +310,7 @@ export function lineRoutes(deps: LineDeps): Router {
           event: "voicemail.transcribed",
           text: p.TranscriptionStatus === "completed" ? `Transcription received: "${text}"` : "Transcription failed; the recording is kept",
         });
+        await incidents.transcriptionArrived(p.CallSid);
         return twiml({ step: "empty" });
       },
       fallback: () => twiml({ step: "empty" }),

@@ -43,7 +43,10 @@ export interface TestLine {
 }
 
 /** The line on a free port, with its own Redis prefix; PUBLIC_BASE_URL is a public name, as in production. */
-export async function startTestLine(name: string, options: { env?: Record<string, string>; statusPage?: StatusPage } = {}): Promise<TestLine> {
+export async function startTestLine(
+  name: string,
+  options: { env?: Record<string, string>; statusPage?: StatusPage; workers?: boolean } = {},
+): Promise<TestLine> {
   const prefix = uniquePrefix(name);
   const redis = testRedis();
   const publicBase = "https://line.example.test";
@@ -54,6 +57,7 @@ export async function startTestLine(name: string, options: { env?: Record<string
     port: 0,
     host: "127.0.0.1",
     statusPage: options.statusPage,
+    workers: options.workers ?? false,
   });
   return {
     line,

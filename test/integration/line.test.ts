@@ -78,7 +78,11 @@ describe("a call answered by engineer 1", () => {
       "conversation.ended",
       "call.ended",
     ]);
-    expect(incident.json.followup).toEqual({ mobilise: "waiting", email: "waiting" });
+    expect(incident.json.followup).toMatchObject({
+      mobilise: { state: "queued", job: "waiting" },
+      email: { state: "queued", job: "waiting" },
+      case: { state: "open" },
+    });
   });
 });
 

@@ -1,0 +1,80 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { RedisKeys } from "../redis.ts";
+
+/**
+ * What the follow-up pipeline did for an incident, kept on the incident's own hash so the staff API and
+ * the console read one place. Fields are namespaced by step: `email:state`, `mobilise:sentAt`, `case:state`.
+ */
+export const deliverySchema = z.object({
+  state: z.enum(["queued", "sent", "failed", "skipped"]).default("queued"),
+  sentAt: z.string().optional(),
+  to: z.string().optional(),
+  recipientSource: z.enum(["transcription", "partner-directory", "support-inbox"]).optional(),
+  messageId: z.string().optional(),
+  target: z.string().optional(),
+  httpStatus: z.coerce.number().optional(),
+  attempts: z.coerce.number().optional(),
+  error: z.string().optional(),
+  reason: z.string().optional(),
+  lateContact: z.string().optional(),
+});
+export type Delivery = z.infer<typeof deliverySchema>;
+
+export const caseSchema = z.object({
+  state: z.enum(["open", "awaiting-reply", "replied", "closed"]).default("open"),
+  closesAt: z.string().optional(),
+  repliedAt: z.string().optional(),
+  closedAt: z.string().optional(),
+  reopenedAt: z.string().optional(),
+  generation: z.coerce.number().int().default(0),
+});
+export type CaseState = z.infer<typeof caseSchema>;
+
+export type Step = "email" | "mobilise";
+
+export class FollowupState {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async read(incidentId: string): Promise<{ email: Delivery; mobilise: Delivery; case: CaseState }> {
+    const hash = await this.redis.hgetall(this.keys.incident(incidentId));
+    const section = (name: string) =>
+      Object.fromEntries(Object.entries(hash).filter(([key]) => key.startsWith(`${name}:`)).map(([key, value]) => [key.slice(name.length + 1), value]));
+    return { email: deliverySchema.parse(section("email")), mobilise: deliverySchema.parse(section("mobilise")), case: caseSchema.parse(section("case")) };
+  }
+
+  async write(incidentId: string, section: Step | "case", fields: Record<string, string | number>): Promise<void> {
+    const prefixed = Object.fromEntries(Object.entries(fields).map(([key, value]) => [`${section}:${key}`, String(value)]));
+    await this.redis.hset(this.keys.incident(incidentId), prefixed);
+  }
+
+  /** Records a send exactly once: the first writer wins, and a retried job sees it already done. */
+  async markSent(incidentId: string, step: Step, fields: Record<string, string | number>): Promise<boolean> {
+    const key = this.keys.incident(incidentId);
+    const sentAt = String(fields.sentAt ?? new Date().toISOString());
+    const first = await this.redis.hsetnx(key, `${step}:sentAt`, sentAt);
+    if (first) await this.write(incidentId, step, { ...fields, state: "sent" });
+    return first === 1;
+  }
+
+  /** Moves the case to `to` only if it is in one of `from`, atomically; returns whether it moved. */
+  async transitionCase(incidentId: string, from: CaseState["state"][], to: CaseState["state"], fields: Record<string, string> = {}): Promise<boolean> {
+    const moved = await this.redis.eval(
+      `local s = redis.call('HGET', KEYS[1], 'case:state') or 'open'
+       for i = 2, #ARGV do if ARGV[i] == s then
+         redis.call('HSET', KEYS[1], 'case:state', ARGV[1])
+         return 1
+       end end
+       return 0`,
+      1,
+      this.keys.incident(incidentId),
+      to,
+      ...from,
+    );
+    if (moved === 1 && Object.keys(fields).length) await this.write(incidentId, "case", fields);
+    return moved === 1;
+  }
+}

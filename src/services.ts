@@ -1,0 +1,28 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import { CaseDesk } from "./followup/cases.ts";
+import { FollowupQueues } from "./followup/queues.ts";
+import { FollowupState } from "./followup/state.ts";
+import { startWorkers } from "./followup/workers.ts";
+import { Incidents } from "./incidents/incidents.ts";
+import { Timeline } from "./incidents/timeline.ts";
+import { CallSessions } from "./line/sessions.ts";
+import { redisKeys } from "./redis.ts";
+
+/** The stores and queues every process (web, worker) shares, built once over one Redis connection. */
+export function createServices({ config, redis, now = () => new Date() }: { config: Config; redis: Redis; now?: () => Date }) {
+  const keys = redisKeys(config.REDIS_PREFIX);
+  const sessions = new CallSessions(redis, keys);
+  const timeline = new Timeline(redis, keys);
+  const queues = new FollowupQueues(redis, keys.bull(), { attempts: config.FOLLOWUP_ATTEMPTS, delayMs: config.FOLLOWUP_RETRY_DELAY_MS });
+  const followup = new FollowupState(redis, keys);
+  const incidents = new Incidents({ redis, keys, sessions, timeline, queues, followup, transcriptionWaitMs: config.TRANSCRIPTION_WAIT_SECONDS * 1000, now });
+  const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
+  return { config, redis, keys, sessions, timeline, queues, followup, incidents, cases, now };
+}
+export type Services = ReturnType<typeof createServices>;
+
+export function startServiceWorkers(services: Services, log: Logger) {
+  return startWorkers({ ...services, prefix: services.keys.bull(), log });
+}
