@@ -89,3 +89,8 @@ export async function waitFor<T>(probe: () => Promise<T> | T, what: string, time
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** For waitFor: the list once it has something in it. */
+export function nonEmpty<T>(items: T[]): T[] | null {
+  return items.length ? items : null;
+}

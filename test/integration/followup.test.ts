@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUESTED_ITEMS } from "../../src/followup/message.ts";
 import { jobId } from "../../src/followup/queues.ts";
 import { CONSOLE_TOKEN, DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
-import { startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
+import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
 
 const PARTNER = "+15557770001";
 const STRANGER = "+447700900123";
@@ -66,7 +66,7 @@ describe("a call that ends in voicemail", () => {
   it("sends one email to the transcribed address asking for every item, and mobilises once", async () => {
     const t = await line("voicemail");
     const { incidentId } = await voicemailCall(t, PARTNER, "Payments are failing. Email me at jane dot doe at acme dot com please.");
-    const [mail] = await waitFor(() => mailsFor(incidentId).length && mailsFor(incidentId), "the follow-up email");
+    const [mail] = await waitFor(() => nonEmpty(mailsFor(incidentId)), "the follow-up email");
     expect(mail!.envelopeTo).toEqual(["jane.doe@acme.com"]);
     expect(mail!.mail.subject).toBe(`[URGENT] Emergency call ${incidentId}: please send details (Acme Payments)`);
     expect(mail!.mail.replyTo?.text).toBe("support@platform.test");
@@ -105,8 +105,8 @@ describe("a call that ends in voicemail", () => {
     const stranger = await voicemailCall(t, STRANGER, null);
     // No transcription for the stranger yet: the email waits for it, then goes when the wait is cut short.
     await t.line.queues.releaseEmail(stranger.incidentId);
-    const [toPartner] = await waitFor(() => mailsFor(partner.incidentId).length && mailsFor(partner.incidentId), "partner email");
-    const [toSupport] = await waitFor(() => mailsFor(stranger.incidentId).length && mailsFor(stranger.incidentId), "support email");
+    const [toPartner] = await waitFor(() => nonEmpty(mailsFor(partner.incidentId)), "partner email");
+    const [toSupport] = await waitFor(() => nonEmpty(mailsFor(stranger.incidentId)), "support email");
     expect(toPartner!.envelopeTo).toEqual(["oncall@acme.test"]);
     expect(toSupport!.envelopeTo).toEqual(["support@platform.test"]);
     expect(toSupport!.mail.text).toContain(`Call them back on ${STRANGER}`);
@@ -169,7 +169,7 @@ describe("mobilisation", () => {
     await c.whisper(1);
     await c.pressOnWhisper(1, "1");
     const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
-    const [post] = await waitFor(() => postsTo("/real/pagerduty").length && postsTo("/real/pagerduty"), "the PagerDuty event");
+    const [post] = await waitFor(() => nonEmpty(postsTo("/real/pagerduty")), "the PagerDuty event");
     expect(post!.body).toMatchObject({
       routing_key: "R0UT1NGKEY0000000000000000000000",
       event_action: "trigger",
@@ -193,7 +193,7 @@ describe("mobilisation", () => {
     await c.pressOnWhisper(1, "1");
     const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
     await waitFor(() => postsTo("/drill/drill").length, "the drill mobilisation");
-    const [mail] = await waitFor(() => mailsFor(incidentId).length && mailsFor(incidentId), "the drill email");
+    const [mail] = await waitFor(() => nonEmpty(mailsFor(incidentId)), "the drill email");
     expect(mail!.mail.subject).toMatch(/^\[DRILL\]/);
     expect(mail!.mail.text).toContain("THIS IS A DRILL");
     expect(postsTo("/real/drill")).toHaveLength(0);
