@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { ConfigError, loadConfig } from "./config.ts";
+import { drillCommand, type DrillOptions } from "./drill/command.ts";
 import { renderSamples } from "./line/samples.ts";
 import { createLogger } from "./log.ts";
 import { connectRedis } from "./redis.ts";
@@ -49,6 +50,21 @@ program
     };
     process.once("SIGTERM", () => void shutdown("SIGTERM"));
     process.once("SIGINT", () => void shutdown("SIGINT"));
+  });
+
+program
+  .command("drill")
+  .description("rehearse the line with the carrier simulator: every scenario under drills/ (or the files given)")
+  .argument("[paths...]", "scenario files or folders", [])
+  .option("--report <format-and-file...>", "also write a report: json|junit|html FILE (repeatable)")
+  .option("--target <url>", "drive a deployed line instead of one started in-process")
+  .option("--token <token>", "with --target: the line's CONSOLE_TOKEN")
+  .option("--line-number <e164>", "the emergency number the simulated callers dial", "+15550009999")
+  .option("--concurrency <n>", "load mode: callers at once")
+  .option("--calls <m>", "load mode: how many calls in all")
+  .option("--no-transcripts", "leave the transcripts out of the printed report")
+  .action(async (paths: string[], options: DrillOptions) => {
+    process.exitCode = await drillCommand(paths, options);
   });
 
 program

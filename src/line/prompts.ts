@@ -11,7 +11,7 @@ export function greeting(drill: boolean): string {
 }
 
 export function holdForEngineer(): string {
-  return "Please hold while we connect you to the on-call engineer.";
+  return "Connecting you to the on-call engineer. Please hold.";
 }
 
 // The page's link is not read out: a URL spoken by text-to-speech helps nobody.
@@ -28,13 +28,13 @@ export function statusGoodbye(): string {
 }
 
 export function tryingAnother(): string {
-  return "The engineer is not available. Connecting you to another engineer, please hold.";
+  return "Connecting you to another engineer. Please hold.";
 }
 
+// Kept short: every second of whisper is a second the caller waits for a human.
 export function whisper(caller: { from: string; partner: Partner | null; drill: boolean }): string {
-  const who = caller.partner ? `partner ${caller.partner.name}` : `the number ${digitByDigit(caller.from)}`;
-  const drill = caller.drill ? `${DRILL} ` : "";
-  return `${drill}Emergency line call from ${who}. Press 1 to accept the call. Press any other key, or hang up, to pass it to the next engineer.`;
+  const who = caller.partner ? caller.partner.name : `number ${digitByDigit(caller.from)}`;
+  return `${caller.drill ? "Drill call. " : ""}Emergency call from ${who}. Press 1 to accept. Any other key passes it on.`;
 }
 
 export function whisperDeclined(): string {

@@ -41,7 +41,7 @@ describe("a call answered by engineer 1", () => {
     expect(greeting.body).toContain('timeout="20"');
 
     const whisper = await c.whisper(1);
-    expect(whisper.body).toContain("Emergency line call from partner Acme Payments");
+    expect(whisper.body).toContain("Emergency call from Acme Payments");
     expect(whisper.body).toContain("Press 1 to accept");
     expect(whisper.body).toMatch(/<Gather[^>]*numDigits="1"/);
     expect(whisper.body).toMatch(/<\/Gather><Hangup\/>/);
@@ -119,7 +119,7 @@ describe("nobody accepts", () => {
     await c.dialEnded(1, "no-answer");
     // Engineer 2's personal voicemail answers: the whisper plays to it and no key is ever pressed.
     const whisper = await c.whisper(2);
-    expect(whisper.body).toContain("from the number 4 4 7 7 0 0 9 0 0 1 2 3");
+    expect(whisper.body).toContain("from number 4 4 7 7 0 0 9 0 0 1 2 3");
     const afterVoicemail = await c.dialEnded(2, "completed", 25);
     expect(numberDialled(afterVoicemail.body)).toBe(ENGINEERS[2]!.number);
     const prompt = await c.dialEnded(3, "busy");
@@ -237,7 +237,7 @@ describe("a drill caller", () => {
     const greeting = await c.incoming();
     expect(greeting.body).toContain("This is a drill.");
     const whisper = await c.whisper(1);
-    expect(whisper.body).toContain("This is a drill.");
+    expect(whisper.body).toContain("Drill call.");
     await c.pressOnWhisper(1, "1");
     const view = (await api(`/api/calls/${c.callSid}`)).json;
     expect(view.drill).toBe(true);

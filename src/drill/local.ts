@@ -1,0 +1,111 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { loadConfig } from "../config.ts";
+import { connectRedis } from "../redis.ts";
+import { startLine, type RunningLine } from "../server.ts";
+import { createServices, startServiceWorkers } from "../services.ts";
+import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simulator/capture.ts";
+import type { DrillTarget } from "../simulator/drill.ts";
+import type { Scenario } from "../simulator/scenario.ts";
+
+export const LOCAL_ROSTER = "Ada=+15550001001,Grace=+15550001002,Linus=+15550001003";
+const LINE_NUMBER = "+15550009999";
+
+/**
+ * A whole line on this machine for a drill: the line's HTTP server and its workers on free ports, their own
+ * Redis prefix (removed afterwards), and local catchers for what leaves: SMTP, the mobilisation webhook, and
+ * a status page the scenario sets. Each scenario gets a line configured as it says (partners, drill
+ * callers, status page); they share the workers, Redis and catchers.
+ */
+export async function startLocalStack(options: { redisUrl: string }) {
+  const prefix = `drill-${randomBytes(4).toString("hex")}:`;
+  const redis = connectRedis(options.redisUrl);
+  const log = pino({ level: "silent" });
+  const [smtp, hook, page] = await Promise.all([startSmtpCapture(), startWebhookCapture(), startStatusPage()]);
+  const secrets = { authToken: randomBytes(16).toString("hex"), accountSid: `AC${randomBytes(16).toString("hex")}`, apiToken: randomBytes(24).toString("hex") };
+  const dir = mkdtempSync(join(tmpdir(), "emergency-line-drill-"));
+
+  const env = (extra: Record<string, string> = {}) => ({
+    TWILIO_ACCOUNT_SID: secrets.accountSid,
+    TWILIO_AUTH_TOKEN: secrets.authToken,
+    CONSOLE_TOKEN: secrets.apiToken,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: prefix,
+    ENGINEERS: LOCAL_ROSTER,
+    SMTP_URL: smtp.url,
+    MOBILISE_WEBHOOK_URL: `${hook.base}/oncall`,
+    MOBILISE_DRILL_WEBHOOK_URL: `${hook.base}/drill`,
+    SUPPORT_EMAIL: "support@platform.example",
+    FOLLOWUP_FROM: "Emergency line <oncall@platform.example>",
+    // The simulator delivers transcriptions right after the call; waiting longer would only slow the drill.
+    TRANSCRIPTION_WAIT_SECONDS: "5",
+    FOLLOWUP_RETRY_DELAY_MS: "200",
+    LOG_LEVEL: "silent",
+    ...extra,
+  });
+
+  const services = createServices({ config: loadConfig(env()), redis });
+  const workers = startServiceWorkers(services, log);
+  const lines: RunningLine[] = [];
+  let started = 0;
+
+  async function lineFor(scenario: Scenario): Promise<string> {
+    // Taken before any await: scenarios start concurrently and each needs its own files and page.
+    const key = String(started++);
+    const callers = scenario.calls.map((call) => call.caller);
+    const partnersFile = join(dir, `partners-${key}.json`);
+    writeFileSync(partnersFile, JSON.stringify(Object.fromEntries(callers.filter((c) => c.partner).map((c) => [c.number, c.partner]))));
+    const line = await startLine({
+      config: (port) =>
+        loadConfig(
+          env({
+            PORT: String(port),
+            PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+            PARTNERS_FILE: partnersFile,
+            DRILL_CALLERS: [...new Set(callers.filter((c) => c.drill).map((c) => c.number))].join(","),
+            STATUSPAGE_URL: page.urlFor(key, scenario.statusPage.incident),
+          }),
+        ),
+      redis,
+      log,
+      port: 0,
+      host: "127.0.0.1",
+      workers: false,
+    });
+    lines.push(line);
+    return line.url;
+  }
+
+  const target: DrillTarget = {
+    lineFor,
+    apiToken: secrets.apiToken,
+    authToken: secrets.authToken,
+    accountSid: secrets.accountSid,
+    lineNumber: LINE_NUMBER,
+    capture: { mails: smtp.messages, posts: hook.posts },
+    controlsStatusPage: true,
+  };
+
+  return {
+    target,
+    prefix,
+    redis,
+    async close() {
+      for (const line of lines) await line.stop();
+      await workers.close();
+      await services.queues.close();
+      await Promise.all([smtp.close(), hook.close(), page.close()]);
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== "0");
+      redis.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
