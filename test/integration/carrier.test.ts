@@ -1,0 +1,216 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import twilio from "twilio";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimulatedCall, speechSeconds } from "../../src/simulator/carrier.ts";
+import type { z } from "zod";
+import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
+
+/**
+ * The interpreter, verb by verb, against hand-written TwiML: a small server answers each path with the
+ * document a test gives it and records every request Twilio would make, with its signature checked.
+ */
+const TOKEN = "carrier-test-token";
+const ACCOUNT = `AC${"c".repeat(32)}`;
+let server: Server;
+let base: string;
+let docs: Record<string, string> = {};
+let requests: { path: string; params: Record<string, string>; signed: boolean }[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+      const signed = twilio.validateRequest(TOKEN, String(req.headers["x-twilio-signature"] ?? ""), `${base}${req.url}`, params);
+      requests.push({ path: req.url ?? "", params, signed });
+      res.writeHead(200, { "content-type": "text/xml" }).end(docs[req.url?.split("?")[0] ?? ""] ?? "<Response/>");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`;
+
+async function call(incoming: string, others: Record<string, string> = {}, caller: Partial<z.input<typeof callerSchema>> = {}, engineers: unknown[] = []) {
+  docs = { "/voice/incoming": xml(incoming), ...Object.fromEntries(Object.entries(others).map(([path, body]) => [path, xml(body)])) };
+  requests = [];
+  const sim = new SimulatedCall(
+    { target: base, accountSid: ACCOUNT, authToken: TOKEN, lineNumber: "+15550009999" },
+    callerSchema.parse({ number: "+15557770001", ...caller }),
+    engineers.map((e) => engineerSchema.parse(e)),
+  );
+  const result = await sim.run();
+  return { result, requests: [...requests], paths: requests.map((r) => r.path.split("?")[0]) };
+}
+
+const heard = (result: Awaited<ReturnType<typeof call>>["result"], party = "caller") =>
+  result.events.filter((e) => e.party === party && e.kind === "hears").map((e) => e.text);
+
+describe("every request", () => {
+  it("is signed as Twilio signs, carries Twilio's call parameters, and the call ends with the status callback", async () => {
+    const { result, requests } = await call("<Say>Hello there caller</Say>");
+    expect(requests.every((r) => r.signed)).toBe(true);
+    expect(requests[0]).toMatchObject({ path: "/voice/incoming", params: { AccountSid: ACCOUNT, CallSid: result.callSid, From: "+15557770001", To: "+15550009999", CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01" } });
+    expect(requests.at(-1)).toMatchObject({ path: "/voice/status", params: { CallStatus: "completed", CallDuration: String(Math.round(speechSeconds("Hello there caller"))) } });
+    expect(result.errors).toEqual([]);
+  });
+});
+
+describe("Say, Play, Pause", () => {
+  it("plays to the caller in order and takes time by word count and length", async () => {
+    const { result } = await call('<Say>one two three four five</Say><Play>https://x.test/a.mp3</Play><Pause length="7"/><Say>bye</Say>');
+    expect(heard(result)).toEqual(["one two three four five", "(audio https://x.test/a.mp3)", "bye"]);
+    expect(result.events.map((e) => e.t).slice(0, 3)).toEqual([0, 2, 14]);
+    expect(result.endedAt).toBe(2 + 5 + 7 + 1);
+  });
+});
+
+describe("Gather", () => {
+  it("posts the caller's keys to the action, whose document continues the call", async () => {
+    const { requests, result } = await call('<Gather numDigits="1" action="/voice/choice"><Say>press one</Say></Gather><Say>never heard</Say>', { "/voice/choice": "<Say>you chose</Say>" }, { keys: ["1"] });
+    expect(requests[1]).toMatchObject({ path: "/voice/choice", params: { Digits: "1" } });
+    expect(heard(result)).toEqual(["press one", "you chose"]);
+  });
+
+  it("runs the next verb after the timeout when no key is pressed", async () => {
+    const { paths, result } = await call('<Gather action="/voice/choice" timeout="6"><Say>press one</Say></Gather><Say>after</Say>', {}, { keys: [""] });
+    expect(paths).not.toContain("/voice/choice");
+    expect(heard(result)).toEqual(["press one", "after"]);
+    expect(result.events.at(-1)!.t).toBeGreaterThanOrEqual(6);
+  });
+
+  it("requests the action without Digits when actionOnEmptyResult is true", async () => {
+    const { requests } = await call('<Gather action="/voice/choice" actionOnEmptyResult="true"><Say>x</Say></Gather>');
+    expect(requests[1]!.path).toBe("/voice/choice");
+    expect(requests[1]!.params.Digits).toBeUndefined();
+  });
+});
+
+describe("Dial", () => {
+  const dial = (attrs = 'action="/voice/after" timeout="20"', url = ' url="/voice/whisper"') => `<Dial ${attrs}><Number${url}>+15550001001</Number></Dial>`;
+
+  it.each([
+    ["no-answer", { does: "no-answer" }, 20],
+    ["busy", { does: "busy" }, 3],
+    ["failed", { does: "failed" }, 1],
+  ])("reports %s to the action after the ring", async (status, engineer, seconds) => {
+    const { requests, result } = await call(dial(), {}, {}, [engineer]);
+    const action = requests.find((r) => r.path === "/voice/after")!;
+    expect(action.params).toMatchObject({ DialCallStatus: status, DialCallDuration: "0" });
+    expect(result.firstRingAt).toBe(0);
+    expect(result.events.find((e) => e.kind === "misses")!.t).toBe(seconds);
+  });
+
+  it("counts an answer after the ring timeout as no answer", async () => {
+    const { requests } = await call(dial(), {}, {}, [{ does: "accept", answerAfter: 25 }]);
+    expect(requests.find((r) => r.path === "/voice/after")!.params.DialCallStatus).toBe("no-answer");
+  });
+
+  it("runs the whisper on the engineer's leg and bridges when it ends without hanging up", async () => {
+    const { requests, result } = await call(dial(), { "/voice/whisper": '<Gather numDigits="1" action="/voice/accept"><Say>press 1</Say></Gather><Hangup/>', "/voice/accept": "" }, {}, [{ does: "accept", answerAfter: 4, talkFor: 30 }]);
+    const whisper = requests.find((r) => r.path === "/voice/whisper")!;
+    expect(whisper.params).toMatchObject({ ParentCallSid: result.callSid, To: "+15550001001", From: "+15557770001" });
+    expect(whisper.params.CallSid).not.toBe(result.callSid);
+    expect(requests.find((r) => r.path === "/voice/accept")!.params).toMatchObject({ Digits: "1", CallSid: whisper.params.CallSid });
+    expect(heard(result, "engineer 1")).toEqual(["press 1"]);
+    expect(result.bridgedLevel).toBe(1);
+    expect(result.humanAt).toBe(4 + speechSeconds("press 1"));
+    const action = requests.find((r) => r.path === "/voice/after")!;
+    expect(action.params).toMatchObject({ DialCallStatus: "completed", DialCallSid: whisper.params.CallSid });
+    expect(Number(action.params.DialCallDuration)).toBeGreaterThanOrEqual(30);
+  });
+
+  it("does not bridge a personal voicemail: the whisper times out and hangs up the leg", async () => {
+    const { requests, result } = await call(dial(), { "/voice/whisper": '<Gather numDigits="1" timeout="10" action="/voice/accept"><Say>press 1</Say></Gather><Hangup/>' }, {}, [{ does: "voicemail", answerAfter: 12 }]);
+    expect(requests.map((r) => r.path)).not.toContain("/voice/accept");
+    expect(result.bridgedLevel).toBeNull();
+    expect(requests.find((r) => r.path === "/voice/after")!.params.DialCallStatus).toBe("completed");
+  });
+
+  it("rings several Numbers at once and bridges the first to answer", async () => {
+    const { result } = await call('<Dial timeout="20"><Number>+15550001001</Number><Number>+15550001002</Number></Dial>', {}, {}, [{ does: "accept", answerAfter: 9 }, { does: "accept", answerAfter: 3 }]);
+    expect(result.bridgedLevel).toBe(2);
+    expect(result.humanAt).toBe(3);
+  });
+
+  it("without an action, continues with the next verb", async () => {
+    const { result } = await call(`${dial('timeout="5"', "")}<Say>after the dial</Say>`, {}, {}, [{ does: "no-answer" }]);
+    expect(heard(result)).toEqual(["after the dial"]);
+  });
+
+  it("requests the action when the caller hangs up while it rings, then posts the status callback", async () => {
+    const { requests } = await call(dial(), {}, { hangUpAfter: 10 }, [{ does: "no-answer" }]);
+    expect(requests.find((r) => r.path === "/voice/after")!.params.DialCallStatus).toBe("canceled");
+    expect(requests.at(-1)).toMatchObject({ path: "/voice/status", params: { CallStatus: "completed", CallDuration: "10" } });
+  });
+});
+
+describe("Record", () => {
+  const record = '<Record action="/voice/rec" maxLength="120" finishOnKey="#" transcribe="true" transcribeCallback="/voice/tx" recordingStatusCallback="/voice/recstatus"/><Say>no message</Say>';
+
+  it("posts the recording to the action, then the recording status and the transcription after the call", async () => {
+    const { requests, result } = await call(record, { "/voice/rec": "<Say>thanks</Say>" }, { voicemail: { seconds: 30, says: "email me at a@b.co", endsWith: "key" } });
+    const paths = requests.map((r) => r.path);
+    expect(paths.slice(0, 2)).toEqual(["/voice/incoming", "/voice/rec"]);
+    // The status callback and the recording status come at about the same moment; the transcription minutes later.
+    expect(paths.slice(2, 4).sort()).toEqual(["/voice/recstatus", "/voice/status"]);
+    expect(paths[4]).toBe("/voice/tx");
+    expect(requests[1]!.params).toMatchObject({ RecordingDuration: "30", Digits: "#" });
+    expect(requests[1]!.params.RecordingUrl).toMatch(/\/Recordings\/RE[0-9a-f]{32}$/);
+    expect(requests.find((r) => r.path === "/voice/recstatus")!.params).toMatchObject({ RecordingStatus: "completed", RecordingSid: requests[1]!.params.RecordingSid });
+    expect(requests[4]!.params).toMatchObject({ TranscriptionStatus: "completed", TranscriptionText: "email me at a@b.co", RecordingSid: requests[1]!.params.RecordingSid });
+    expect(heard(result)).toEqual(["(beep)", "thanks"]);
+    expect(result.beepAt).toBe(0);
+  });
+
+  it("posts Digits=hangup when the caller hangs up to finish, and the call ends there", async () => {
+    const { requests, result } = await call(record, { "/voice/rec": "<Say>thanks</Say>" }, { voicemail: { seconds: 15, says: "hi" } });
+    expect(requests[1]!.params).toMatchObject({ Digits: "hangup", CallStatus: "completed" });
+    expect(heard(result)).not.toContain("thanks");
+  });
+
+  it("skips the action and runs the next verb when the recording is empty", async () => {
+    const { paths, result } = await call(record);
+    expect(paths).not.toContain("/voice/rec");
+    expect(heard(result)).toContain("no message");
+  });
+
+  it("stops at maxLength, and a recording over two minutes gets a failed transcription", async () => {
+    const { requests } = await call(record.replace('maxLength="120"', 'maxLength="300"'), {}, { voicemail: { seconds: 200, says: "long", endsWith: "key" } });
+    expect(requests.find((r) => r.path === "/voice/tx")!.params).toMatchObject({ TranscriptionStatus: "failed", TranscriptionText: "" });
+    const capped = await call(record, {}, { voicemail: { seconds: 200, says: "long", endsWith: "key" } });
+    expect(capped.requests[1]!.params.RecordingDuration).toBe("120");
+  });
+});
+
+describe("Redirect, Hangup, Reject", () => {
+  it("follows a Redirect to the next document", async () => {
+    const { paths, result } = await call('<Redirect method="POST">/voice/next</Redirect>', { "/voice/next": "<Say>redirected</Say>" });
+    expect(paths.slice(0, 2)).toEqual(["/voice/incoming", "/voice/next"]);
+    expect(heard(result)).toEqual(["redirected"]);
+  });
+
+  it("ends the call at Hangup; nothing after it runs", async () => {
+    const { result } = await call("<Hangup/><Say>never</Say>");
+    expect(heard(result)).toEqual(["(the line hangs up)"]);
+  });
+
+  it("reports a rejected call as busy in the status callback", async () => {
+    const { requests } = await call('<Reject reason="busy"/>');
+    expect(requests.at(-1)!.params.CallStatus).toBe("busy");
+  });
+
+  it("reports a line that answers garbage instead of TwiML", async () => {
+    const broken = new SimulatedCall({ target: `${base}/nowhere`, accountSid: ACCOUNT, authToken: TOKEN, lineNumber: "+15550009999" }, callerSchema.parse({ number: "+15557770001" }), []);
+    docs = { "/nowhere/voice/incoming": "this is not xml <" };
+    const failed = await broken.run();
+    expect(failed.errors[0]).toMatch(/invalid TwiML/);
+  });
+});

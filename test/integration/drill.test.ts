@@ -1,0 +1,88 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { XMLParser } from "fast-xml-parser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalStack } from "../../src/drill/local.ts";
+import { runDrill } from "../../src/simulator/drill.ts";
+import { runLoad } from "../../src/simulator/load.ts";
+import { htmlReport, junitReport, textReport } from "../../src/simulator/report.ts";
+import { loadScenario, loadScenarios } from "../../src/simulator/scenario.ts";
+import { REDIS_URL } from "../helpers/redis.ts";
+
+let stack: Awaited<ReturnType<typeof startLocalStack>>;
+beforeAll(async () => {
+  stack = await startLocalStack({ redisUrl: REDIS_URL });
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+describe("the drill runner against the real line", () => {
+  it("passes every bundled scenario, with the times the caller lived through", async () => {
+    const report = await runDrill(loadScenarios(["drills"]), stack.target, "test");
+    const failed = report.scenarios.filter((s) => !s.passed).map((s) => textReport({ ...report, scenarios: [s] }));
+    expect(failed).toEqual([]);
+    const voicemail = report.scenarios.find((s) => s.file.endsWith("04-voicemail.yaml"))!.calls[0]!;
+    // Three engineers rang for 20 s, 12 s and a busy signal, with prompts between: minutes for the caller...
+    expect(voicemail.timings.beepAt).toBeGreaterThan(60);
+    // ...and well under a second of real time.
+    expect(report.scenarios.find((s) => s.file.endsWith("04-voicemail.yaml"))!.realMs).toBeLessThan(5000);
+    expect(voicemail.events.some((e) => e.party === "engineer 2" && e.text === "a personal voicemail picks up")).toBe(true);
+  });
+
+  it("fails a scenario whose expectation is wrong, saying which and what was seen", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "el-wrong-"));
+    const file = join(dir, "wrong.yaml");
+    writeFileSync(file, readFileSync("drills/02-third-engineer-accepts.yaml", "utf8").replace("engineer: 3", "engineer: 2").replace("outcome: connected", "outcome: voicemail"));
+    const report = await runDrill([loadScenario(file)], stack.target, "test");
+    expect(report.passed).toBe(false);
+    const failures = report.scenarios[0]!.calls[0]!.checks.filter((c) => c.ok === false);
+    expect(failures.map((f) => [f.name, f.expected, f.actual])).toEqual([
+      ["outcome", "voicemail", "connected"],
+      ["engineer", "engineer 2 (carrier bridged, line recorded)", "carrier bridged 3, line recorded 3"],
+    ]);
+    const text = textReport(report);
+    expect(text).toContain("✘ outcome: expected voicemail, saw connected");
+    expect(text).toContain("0 of 1 scenarios passed — failed: engineers 1 and 2 miss, engineer 3 accepts");
+
+    const junit = new XMLParser({ ignoreAttributes: false }).parse(junitReport(report));
+    expect(junit.testsuites.testsuite["@_failures"]).toBe("1");
+    expect(junit.testsuites.testsuite.testcase.failure[0]["@_message"]).toBe("outcome: expected voicemail, saw connected");
+    const html = htmlReport(report);
+    expect(html).toContain("FAILED");
+    expect(html).toContain('class="timeline"');
+    expect(html).toContain("expected voicemail, saw connected");
+  });
+
+  it("runs many callers at once and checks each outcome", async () => {
+    const result = await runLoad(stack.target, { concurrency: 8, calls: 24 });
+    expect(result.failures).toEqual([]);
+    expect(result.outcomes).toEqual({ connected: 16, voicemail: 8 });
+    expect(result.latencyMs.p50).toBeGreaterThan(0);
+    expect(result.latencyMs.p99).toBeGreaterThanOrEqual(result.latencyMs.p50);
+  });
+});
+
+describe("npm run drill", () => {
+  it("exits non-zero on a bad scenario file, naming file, path and reason, before dialling anything", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "el-badfile-"));
+    writeFileSync(join(dir, "bad.yaml"), "name: bad\ncalls:\n  - caller: { number: '+15557770001' }\n    engineers: []\n    expect: {}\n");
+    const run = promisify(execFile)("npx", ["tsx", "src/cli.ts", "drill", dir], { env: { ...process.env, REDIS_URL } });
+    const error = await run.then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(error?.code).toBe(2);
+    expect(error?.stderr).toContain(`${join(dir, "bad.yaml")}: at calls.0.engineers: Too small`);
+  });
+});
+
+describe("the simulator", () => {
+  it("never imports the line's code: it speaks only HTTP and TwiML, so it can drive a deployed line", () => {
+    for (const name of readdirSync("src/simulator")) {
+      const source = readFileSync(join("src/simulator", name), "utf8");
+      const imports = [...source.matchAll(/from "(\.[^"]+)"/g)].map((m) => m[1]!);
+      expect(imports.filter((path) => !path.startsWith("./")), name).toEqual([]);
+    }
+  });
+});
