@@ -26,8 +26,9 @@ function callText(call: CallReport): string[] {
 export function textReport(report: DrillReport, { transcripts = true } = {}): string {
   const lines: string[] = [];
   for (const scenario of report.scenarios) {
-    lines.push(progressLine(scenario));
-    if (scenario.description) lines.push(`    ${scenario.description}`);
+    lines.push(`── ${scenario.skipped ? "-" : scenario.passed ? "✔" : "✘"} ${scenario.name} (${scenario.file})`);
+    if (scenario.skipped) lines.push(`    skipped: ${scenario.skipped}`);
+    if (scenario.description) lines.push(`    ${scenario.description.trim()}`);
     for (const call of scenario.calls) lines.push(...(transcripts ? callText(call) : callText(call).filter((line) => !line.startsWith("      ["))));
   }
   const failed = report.scenarios.filter((s) => !s.passed);

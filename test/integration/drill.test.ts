@@ -46,6 +46,7 @@ describe("the drill runner against the real line", () => {
     ]);
     const text = textReport(report);
     expect(text).toContain("✘ outcome: expected voicemail, saw connected");
+    expect(text).toContain("── ✘ engineers 1 and 2 miss, engineer 3 accepts (");
     expect(text).toContain("0 of 1 scenarios passed — failed: engineers 1 and 2 miss, engineer 3 accepts");
 
     const junit = new XMLParser({ ignoreAttributes: false }).parse(junitReport(report));
