@@ -26,11 +26,16 @@ function closeHttp(server: Server): Promise<void> {
   });
 }
 
-/** A real SMTP server; `refuseNext(n)` answers 451 to the next n messages, as a struggling relay does. */
+/**
+ * A real SMTP server; `refuseNext(n)` answers 451 to the next n messages, as a struggling relay does, and
+ * `slowDown(ms)` holds each message that long before accepting it, as a slow one does.
+ */
 export async function startSmtpCapture() {
   const messages: CapturedMail[] = [];
   let refuse = 0;
   let attempts = 0;
+  let delayMs = 0;
+  let receiving = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -38,8 +43,11 @@ export async function startSmtpCapture() {
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      receiving++;
       stream.on("end", async () => {
         attempts++;
+        if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        receiving--;
         if (refuse > 0) {
           refuse--;
           callback(Object.assign(new Error("451 try again later"), { responseCode: 451 }));
@@ -57,8 +65,14 @@ export async function startSmtpCapture() {
     get attempts() {
       return attempts;
     },
+    get receiving() {
+      return receiving;
+    },
     refuseNext(count: number) {
       refuse = count;
+    },
+    slowDown(ms: number) {
+      delayMs = ms;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
