@@ -58,8 +58,25 @@ export function junitReport(report: DrillReport): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="emergency-line drill" time="${(report.realMs / 1000).toFixed(3)}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
 
-const COLOURS: Record<string, string> = { caller: "#4a7bd0", carrier: "#888" };
-const colour = (party: string) => COLOURS[party] ?? ["#d08a2f", "#3c9a5f", "#a04ac0"][Number(party.split(" ")[1] ?? 1) - 1] ?? "#555";
+// A span per event that lasts: what a party hears, a phone ringing, a conversation, a recording.
+const SPAN_COLOURS: Partial<Record<CallReport["events"][number]["kind"], string>> = {
+  hears: "#4a7bd0",
+  rings: "#e0a030",
+  answers: "#9a7bd0",
+  bridged: "#3c9a5f",
+  records: "#c0392b",
+};
+
+function spans(call: CallReport, party: string) {
+  const end = call.timings.endedAt;
+  return call.events
+    .map((event, i) => ({ event, i }))
+    .filter(({ event }) => event.party === party && SPAN_COLOURS[event.kind])
+    .map(({ event, i }) => {
+      const next = call.events.slice(i + 1).find((e) => e.t > event.t && (event.kind === "hears" || e.party === party));
+      return { event, from: event.t, to: next?.t ?? end, colour: SPAN_COLOURS[event.kind]! };
+    });
+}
 
 /** Each call as a timeline: one bar per party, segments where they hear, ring, talk or record. */
 export function htmlReport(report: DrillReport): string {
@@ -68,9 +85,11 @@ export function htmlReport(report: DrillReport): string {
       const end = Math.max(call.timings.endedAt, 1);
       const parties = [...new Set(call.events.map((e) => e.party))];
       const rows = parties.map((party) => {
-        const marks = call.events
-          .filter((e) => e.party === party)
-          .map((e) => `<span class="mark" style="left:${((e.t / end) * 100).toFixed(2)}%;background:${colour(party)}" title="${xml(`${e.t.toFixed(1)} s ${e.kind}: ${e.text}`)}"></span>`)
+        const marks = spans(call, party)
+          .map(({ event, from, to, colour }) => {
+            const style = `left:${((from / end) * 100).toFixed(2)}%;width:${Math.max(((to - from) / end) * 100, 0.4).toFixed(2)}%;background:${colour}`;
+            return `<span class="span" style="${style}" title="${xml(`${from.toFixed(1)}–${to.toFixed(1)} s ${event.kind}: ${event.text}`)}"></span>`;
+          })
           .join("");
         return `<div class="row"><span class="party">${xml(party)}</span><div class="bar">${marks}</div></div>`;
       });
@@ -90,10 +109,11 @@ export function htmlReport(report: DrillReport): string {
 <style>
 body{font:14px system-ui,sans-serif;margin:2em;color:#222}h2{margin-top:2em}.call{border-left:4px solid #3c9a5f;padding:.5em 1em;margin:1em 0;background:#fafafa}
 .call.fail{border-color:#c0392b}.row{display:flex;align-items:center;margin:2px 0}.party{width:8em;font-size:12px}.bar{position:relative;flex:1;height:14px;background:#eee}
-.mark{position:absolute;top:0;width:6px;height:14px;border-radius:2px}.axis{display:flex;justify-content:space-between;margin-left:8em;font-size:11px;color:#666}
+.span{position:absolute;top:0;height:14px;border-radius:2px;opacity:.85}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}.axis{display:flex;justify-content:space-between;margin-left:8em;font-size:11px;color:#666}
 li.fail{color:#c0392b;font-weight:bold}li.ok{color:#2d7a46}li.na{color:#888}td{padding:1px 8px;vertical-align:top}
 </style></head><body>
 <h1>Emergency line drill — ${report.passed ? "passed" : "FAILED"}</h1>
+<p class="legend">${Object.entries(SPAN_COLOURS).map(([kind, c]) => `<span style="background:${c}"></span>${kind === "bridged" ? "talking" : kind}`).join("")}</p>
 <p>Started ${xml(report.startedAt)} against ${xml(report.target)}; ${report.scenarios.length} scenarios in ${report.realMs} ms of real time. Times in each call are the times the caller would have lived through.</p>
 ${sections.join("\n")}
 </body></html>
