@@ -31,7 +31,9 @@ export function createApp({ services, log, statusPage }: AppOptions) {
       ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
     ]);
-    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down" });
+    // Not ready while Redis is away: a load balancer should prefer an instance that can store calls. The
+    // spool backlog shows writes waiting to reach Redis.
+    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", spooled: services.journal.backlog });
   });
   app.use("/voice", lineRoutes({ ...services, statusPage: page, log }));
   app.use("/api", express.json({ limit: "64kb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));

@@ -38,13 +38,13 @@ program
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
-    const services = createServices({ config, redis });
+    const services = createServices({ config, redis, log });
     const workers = startServiceWorkers(services, log);
     log.info("follow-up workers running");
     const shutdown = async (signal: string) => {
       log.info({ signal }, "finishing jobs in flight, then stopping");
       await workers.close();
-      await services.queues.close();
+      await services.close();
       redis.disconnect();
       process.exit(0);
     };

@@ -48,6 +48,8 @@ const envSchema = z
     SUPPORT_EMAIL: z.email().default("support@example.com"),
     CONSOLE_TOKEN: z.string({ error: "required: the bearer token staff use for /api and /console" }).min(16, "at least 16 characters"),
     RUN_WORKERS: z.enum(["true", "false"], { error: "true or false" }).default("true").transform((value) => value === "true"),
+    // Where writes wait while Redis is unreachable; each instance needs its own, on a disk that survives restarts.
+    SPOOL_FILE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -74,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...values,
     PUBLIC_BASE_URL: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ""),
+    SPOOL_FILE: values.SPOOL_FILE ?? `var/spool-${values.REDIS_PREFIX.replace(/:$/, "")}.jsonl`,
     partners: loadPartners(values.PARTNERS_FILE),
   };
 }

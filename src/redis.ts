@@ -3,9 +3,22 @@ import { Redis } from "ioredis";
 /** How long calls, timelines and incidents are kept: long enough for any follow-up and audit of a drill. */
 export const RETENTION_SECONDS = 90 * 24 * 3600;
 
+/**
+ * The connection webhooks use. It fails fast: with Redis away a command errors at once (no offline queue) or
+ * within a second (a hung server), so a handler can spool its writes and still answer Twilio in time.
+ */
 export function connectRedis(url: string): Redis {
-  // maxRetriesPerRequest: null is what BullMQ requires of a shared connection; commands wait for a reconnect.
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true });
+  // Connection errors surface on the commands that fail (and are spooled); the event itself needs no report.
+  redis.on("error", () => {});
+  return redis;
+}
+
+/** The connection workers block on: BullMQ requires it to wait for a reconnect rather than fail. */
+export function connectWorkerRedis(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  redis.on("error", () => {});
+  return redis;
 }
 
 /** Every key the app writes, under one prefix, so tests and drills can share a Redis without meeting. */
@@ -14,6 +27,7 @@ export function redisKeys(prefix: string) {
     call: (callSid: string) => `${prefix}call:${callSid}`,
     timeline: (callSid: string) => `${prefix}call:${callSid}:timeline`,
     calls: () => `${prefix}calls`,
+    caller: (number: string) => `${prefix}caller:${number}`,
     incident: (id: string) => `${prefix}incident:${id}`,
     incidents: () => `${prefix}incidents`,
     bull: () => `${prefix}bull`,

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
@@ -35,7 +36,8 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   });
   const { port } = server.address() as AddressInfo;
   const config = typeof options.config === "function" ? options.config(port) : options.config;
-  const services = createServices({ config, redis: options.redis, now: options.now });
+  await readyOrNot(options.redis);
+  const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   return {
@@ -49,7 +51,13 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
         server.closeIdleConnections();
       });
       await workers?.close();
-      await services.queues.close();
+      await services.close();
     },
   };
+}
+
+/** Gives Redis a moment to connect at start-up; without it the line still serves, spooling its writes. */
+async function readyOrNot(redis: Redis, waitMs = 2000): Promise<void> {
+  if (redis.status === "ready") return;
+  await Promise.race([once(redis, "ready"), new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
 }

@@ -47,7 +47,7 @@ export async function startLocalStack(options: { redisUrl: string }) {
     ...extra,
   });
 
-  const services = createServices({ config: loadConfig(env()), redis });
+  const services = createServices({ config: loadConfig(env({ SPOOL_FILE: join(dir, "spool-workers.jsonl") })), redis, log });
   const workers = startServiceWorkers(services, log);
   const lines: RunningLine[] = [];
   let started = 0;
@@ -67,6 +67,7 @@ export async function startLocalStack(options: { redisUrl: string }) {
             PARTNERS_FILE: partnersFile,
             DRILL_CALLERS: [...new Set(callers.filter((c) => c.drill).map((c) => c.number))].join(","),
             STATUSPAGE_URL: page.urlFor(key, scenario.statusPage.incident),
+            SPOOL_FILE: join(dir, `spool-${key}.jsonl`),
           }),
         ),
       redis,
@@ -96,7 +97,7 @@ export async function startLocalStack(options: { redisUrl: string }) {
     async close() {
       for (const line of lines) await line.stop();
       await workers.close();
-      await services.queues.close();
+      await services.close();
       await Promise.all([smtp.close(), hook.close(), page.close()]);
       let cursor = "0";
       do {

@@ -36,6 +36,8 @@ export class FollowupQueues {
     this.mobilise = new Queue(QUEUE_NAMES.mobilise, options);
     this.email = new Queue(QUEUE_NAMES.email, options);
     this.caseClose = new Queue(QUEUE_NAMES.caseClose, options);
+    // With Redis away the queues emit connection errors; the adds that fail are spooled by the journal.
+    for (const queue of [this.mobilise, this.email, this.caseClose]) queue.on("error", () => {});
     this.jobOptions = {
       attempts: retry.attempts,
       backoff: { type: "exponential", delay: retry.delayMs },

@@ -1,8 +1,8 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import { connectWorkerRedis } from "../redis.ts";
 import type { Incidents, IncidentView } from "../incidents/incidents.ts";
 import type { Timeline } from "../incidents/timeline.ts";
 import type { CaseDesk } from "./cases.ts";
@@ -13,7 +13,6 @@ import type { FollowupState, Step } from "./state.ts";
 
 export interface WorkerDeps {
   config: Config;
-  redis: Redis;
   prefix: string;
   incidents: Incidents;
   followup: FollowupState;
@@ -30,9 +29,10 @@ const MOBILISE_TIMEOUT_MS = 10_000;
  * records the send before it is acknowledged, so a retried or re-delivered job never sends twice.
  */
 export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; workers: Worker[] } {
-  const { config, redis, prefix, log } = deps;
+  const { config, prefix, log } = deps;
   const transport = nodemailer.createTransport(config.SMTP_URL);
-  const options = { connection: redis, prefix, concurrency: 5 };
+  const connection = connectWorkerRedis(config.REDIS_URL);
+  const options = { connection, prefix, concurrency: 5 };
   const messageDomain = new URL(config.PUBLIC_BASE_URL).hostname || "emergency-line";
 
   const workers = [
@@ -83,6 +83,7 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
       // Worker.close waits for jobs in flight to finish; anything not started stays queued in Redis.
       await Promise.all(workers.map((worker) => worker.close()));
       transport.close();
+      connection.disconnect();
     },
   };
 }

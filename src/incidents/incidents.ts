@@ -1,30 +1,13 @@
-import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { FollowupQueues } from "../followup/queues.ts";
 import type { CaseState, Delivery, FollowupState } from "../followup/state.ts";
 import type { Outcome } from "../line/flow.ts";
 import type { CallRecord, CallSessions } from "../line/sessions.ts";
-import { RETENTION_SECONDS, type RedisKeys } from "../redis.ts";
+import type { RedisKeys } from "../redis.ts";
 import { extractContact } from "./contact.ts";
+import { raiseOp, type Journal } from "./journal.ts";
 import type { Timeline } from "./timeline.ts";
-
-/** Same call, same id: a replay after a crash finds the incident it may already have raised. */
-export function incidentIdFor(callSid: string, startedAt: string): string {
-  const day = startedAt.slice(0, 10).replaceAll("-", "");
-  const digest = createHash("sha256").update(callSid).digest("hex").slice(0, 8).toUpperCase();
-  return `INC-${day}-${digest}`;
-}
-
-// The raise-once guard: the call's outcome and its incident are written in one atomic step, and only by
-// the first webhook that knows the outcome. Any later one (a replay, the status callback) finds the field set.
-const RAISE_ONCE = `
-if redis.call('HSETNX', KEYS[1], 'outcome', ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'incidentId', ARGV[2])
-redis.call('HSET', KEYS[2], 'id', ARGV[2], 'callSid', ARGV[3], 'raisedAt', ARGV[4], 'severity', 'SEV1', 'outcome', ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
-return 1`;
 
 const incidentRowSchema = z.object({
   id: z.string(),
@@ -41,8 +24,11 @@ export interface IncidentsDeps {
   timeline: Timeline;
   queues: FollowupQueues;
   followup: FollowupState;
+  journal: Journal;
   /** How long a voicemail's email waits for its transcription. */
   transcriptionWaitMs: number;
+  /** MISUSE_CALLS_PER_DAY: past it, the incident is flagged for staff. */
+  misuseLimit: number;
   now: () => Date;
 }
 
@@ -60,48 +46,30 @@ export class Incidents {
 
   /**
    * Records the call's outcome and raises its incident, once per CallSid; then makes sure the follow-up jobs
-   * exist. The jobs are ensured on every call of this method (their ids make that idempotent) so a crash
-   * between raising and queueing is healed by Twilio's retry of the same webhook.
+   * exist (on every call, so a crash between raising and queueing is healed by Twilio's retry). Needs nothing
+   * read from Redis, so it works, through the spool, while Redis is away. `awaitTranscript`: a voicemail was
+   * just recorded, so its email waits for the transcription that may name the contact.
    */
-  async raiseOnce(callSid: string, outcome: Outcome): Promise<{ incidentId: string; raised: boolean } | null> {
-    const call = await this.sessions.get(callSid);
-    if (!call) return null;
-    const { meta } = call;
-    const incidentId = incidentIdFor(callSid, meta.startedAt);
-    const at = this.deps.now();
-    const raised =
-      (await this.redis.eval(
-        RAISE_ONCE,
-        3,
-        this.keys.call(callSid),
-        this.keys.incident(incidentId),
-        this.keys.incidents(),
-        outcome,
-        incidentId,
-        callSid,
-        at.toISOString(),
-        at.getTime(),
-        RETENTION_SECONDS,
-      )) === 1;
-    const stored = raised ? incidentId : await this.redis.hget(this.keys.call(callSid), "incidentId");
-    if (!stored) return null;
-    if (raised) {
-      await this.timeline.append(callSid, "incident", {
-        at: at.toISOString(),
-        event: "incident.raised",
-        text: `Incident ${incidentId} raised (SEV1, outcome ${outcome})${meta.drill ? ", drill" : ""}`,
-      });
-    }
-    const awaitingTranscript = call.recording !== null && call.transcription === null;
-    await this.queues.enqueueForIncident(stored, { emailDelayMs: awaitingTranscript ? this.deps.transcriptionWaitMs : 0 });
-    return { incidentId: stored, raised };
+  async raiseOnce(callSid: string, outcome: Outcome, { awaitTranscript = false } = {}): Promise<{ incidentId: string | null; raised: boolean }> {
+    const delay = awaitTranscript ? this.deps.transcriptionWaitMs : 0;
+    return this.deps.journal.write(raiseOp(callSid, outcome, this.deps.now(), delay));
+  }
+
+  /** The caller's call is over: the outcome, if none yet, comes from where the call ended. */
+  async callEnded(callSid: string, ended: { callStatus: string; duration: number | null }): Promise<void> {
+    await this.deps.journal.write({ op: "ended", callSid, ...ended, at: this.deps.now().toISOString() });
+  }
+
+  /** A transcription arrived; what it changes for the follow-up is decided once Redis has it. */
+  async transcribed(callSid: string): Promise<void> {
+    await this.deps.journal.write({ op: "transcribed", callSid });
   }
 
   /**
    * The transcription came in. Before the email went out, it is released now and goes to whatever contact
    * the transcript names. After, nothing is sent twice: a new address is recorded on the incident for staff.
    */
-  async transcriptionArrived(callSid: string): Promise<void> {
+  readonly transcriptionArrived = async (callSid: string): Promise<void> => {
     const incidentId = await this.redis.hget(this.keys.call(callSid), "incidentId");
     if (!incidentId) return;
     const { email } = await this.followup.read(incidentId);
@@ -119,7 +87,7 @@ export class Incidents {
         text: `Transcript names ${spoken}, after the follow-up went to ${email.to}; not sent again — staff, forward it if needed`,
       });
     }
-  }
+  };
 
   async get(id: string): Promise<IncidentView | null> {
     const row = await this.redis.hgetall(this.keys.incident(id));
@@ -128,7 +96,7 @@ export class Incidents {
     const call = await this.sessions.get(incident.callSid);
     if (!call) return null;
     const [timeline, jobs, followup] = await Promise.all([this.timeline.read(incident.callSid), this.queues.jobStates(id), this.followup.read(id)]);
-    return incidentView(incident, call, timeline, {
+    return incidentView(incident, call, timeline, this.deps.misuseLimit, {
       mobilise: { ...followup.mobilise, job: jobs.mobilise },
       email: { ...followup.email, job: jobs.email },
       case: followup.case,
@@ -147,6 +115,7 @@ function incidentView(
   incident: z.infer<typeof incidentRowSchema>,
   call: CallRecord,
   timeline: Awaited<ReturnType<Timeline["read"]>>,
+  misuseLimit: number,
   followup: { mobilise: Delivery & { job: string }; email: Delivery & { job: string }; case: CaseState },
 ) {
   const { meta } = call;
@@ -163,6 +132,8 @@ function incidentView(
     caller: meta.from,
     partner: meta.partner,
     statusPageIncident: meta.statusNotice?.name ?? null,
+    // Still put through (it may be a real outage), but staff should look at a number calling this often.
+    misuse: meta.callsInLastDay !== null && meta.callsInLastDay > misuseLimit ? { callsInLastDay: meta.callsInLastDay, limit: misuseLimit } : null,
     engineer: engineer ? { ...engineer, level: accepted } : null,
     voicemail: call.recording
       ? {

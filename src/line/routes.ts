@@ -3,11 +3,12 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { Timeline } from "../incidents/timeline.ts";
+import type { CallerUsage } from "../roster/caller-usage.ts";
 import { identifyCaller } from "../roster/callers.ts";
 import { engineerLabel, type Engineer } from "../roster/engineers.ts";
 import { maskPhone } from "../roster/phone.ts";
 import type { StatusPage } from "../statuspage/client.ts";
-import { afterDial, isCallOver, legResult, noticeChoice, outcomeOnHangup, whisperDecision } from "./flow.ts";
+import { afterDial, isCallOver, legResult, noticeChoice, whisperDecision } from "./flow.ts";
 import * as P from "./params.ts";
 import type { CallMeta, CallSessions } from "./sessions.ts";
 import { requireTwilioSignature } from "./signature.ts";
@@ -20,6 +21,7 @@ export interface LineDeps {
   timeline: Timeline;
   incidents: Incidents;
   statusPage: StatusPage;
+  usage: CallerUsage;
   log: Logger;
   now: () => Date;
 }
@@ -36,7 +38,7 @@ const LEG_TEXT: Record<string, string> = {
 
 /** The Twilio webhooks of DESIGN.md section 1. Each route: validate, ask flow.ts, store, answer TwiML. */
 export function lineRoutes(deps: LineDeps): Router {
-  const { config, sessions, timeline, incidents, statusPage, log, now } = deps;
+  const { config, sessions, timeline, incidents, statusPage, usage, log, now } = deps;
   const base = config.PUBLIC_BASE_URL;
   const twiml = (step: Step) => render(base, step);
   const stamp = () => now().toISOString();
@@ -79,6 +81,7 @@ export function lineRoutes(deps: LineDeps): Router {
         let meta = await sessions.meta(p.CallSid);
         if (!meta) {
           const caller = identifyCaller(config, p.From);
+          const [callsInLastDay, statusNotice] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident()]);
           meta = (
             await sessions.start({
               callSid: p.CallSid,
@@ -87,7 +90,8 @@ export function lineRoutes(deps: LineDeps): Router {
               ...caller,
               startedAt: stamp(),
               engineers: config.ENGINEERS,
-              statusNotice: await statusPage.currentIncident(),
+              statusNotice,
+              callsInLastDay,
             })
           ).meta;
           log.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill }, "call received");
@@ -267,7 +271,9 @@ export function lineRoutes(deps: LineDeps): Router {
           event: "voicemail.recorded",
           text: `Voicemail recorded (${p.RecordingDuration} s)${p.Digits === "hangup" ? "; caller hung up to finish" : ""}`,
         });
-        await incidents.raiseOnce(p.CallSid, "voicemail");
+        // Unless the transcription somehow came first, the email waits for it: it may name the contact.
+        const transcribed = await sessions.get(p.CallSid).then((call) => call?.transcription != null, () => false);
+        await incidents.raiseOnce(p.CallSid, "voicemail", { awaitTranscript: !transcribed });
         return twiml({ step: "thank-you" });
       },
       fallback: () => twiml({ step: "thank-you" }),
@@ -310,7 +316,7 @@ export function lineRoutes(deps: LineDeps): Router {
           event: "voicemail.transcribed",
           text: p.TranscriptionStatus === "completed" ? `Transcription received: "${text}"` : "Transcription failed; the recording is kept",
         });
-        await incidents.transcriptionArrived(p.CallSid);
+        await incidents.transcribed(p.CallSid);
         return twiml({ step: "empty" });
       },
       fallback: () => twiml({ step: "empty" }),
@@ -323,16 +329,7 @@ export function lineRoutes(deps: LineDeps): Router {
       log,
       body: P.statusCallbackParams,
       answer: async (p) => {
-        if (!isCallOver(p.CallStatus)) return twiml({ step: "empty" });
-        const call = await sessions.get(p.CallSid);
-        if (!call) return twiml({ step: "empty" });
-        await sessions.setEnded(p.CallSid, { callStatus: p.CallStatus, duration: p.CallDuration ?? null, endedAt: stamp() });
-        await timeline.append(p.CallSid, "ended", {
-          at: stamp(),
-          event: "call.ended",
-          text: `Call ended (${p.CallStatus}${p.CallDuration !== undefined ? `, ${p.CallDuration} s` : ""})`,
-        });
-        await incidents.raiseOnce(p.CallSid, call.outcome ?? outcomeOnHangup(call.stage));
+        if (isCallOver(p.CallStatus)) await incidents.callEnded(p.CallSid, { callStatus: p.CallStatus, duration: p.CallDuration ?? null });
         return twiml({ step: "empty" });
       },
       fallback: () => twiml({ step: "empty" }),

@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import { engineerSchema } from "../roster/engineers.ts";
 import { partnerSchema } from "../roster/partners.ts";
-import { RETENTION_SECONDS, type RedisKeys } from "../redis.ts";
+import type { Journal } from "../incidents/journal.ts";
+import type { RedisKeys } from "../redis.ts";
 import { legResultSchema, outcomeSchema, stageSchema, type Stage } from "./flow.ts";
 
 export const callMetaSchema = z.object({
@@ -15,6 +16,8 @@ export const callMetaSchema = z.object({
   // The roster as it was when the call came in: a roster change mid-call must not shift the levels.
   engineers: z.array(engineerSchema),
   statusNotice: z.object({ name: z.string(), link: z.string().nullable() }).nullable(),
+  /** Calls from this number in the 24 hours up to this one, this one included; null when it could not be counted. */
+  callsInLastDay: z.number().int().nullable().default(null),
 });
 export type CallMeta = z.infer<typeof callMetaSchema>;
 
@@ -64,57 +67,53 @@ export type CallRecord = z.infer<typeof callRecordSchema>;
 /**
  * The call session: one Redis hash per CallSid. Each fact is its own field, written with HSET or HSETNX,
  * so two webhooks of one call (Twilio retries, status callbacks racing the flow) never overwrite each other.
+ * Writes go through the journal, which spools them locally when Redis does not answer; reads then come from
+ * what this process knows: the call's meta (cached, it never changes) and its spooled writes.
  */
 export class CallSessions {
+  private readonly metaCache = new Map<string, CallMeta>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly journal: Journal,
   ) {}
 
   /** Creates the session once; a replayed first webhook gets the stored one back. */
   async start(meta: CallMeta): Promise<{ meta: CallMeta; created: boolean }> {
-    const key = this.keys.call(meta.callSid);
-    const [[, created]] = (await this.redis
-      .multi()
-      .hsetnx(key, "meta", JSON.stringify(meta))
-      .hsetnx(key, "stage", "greeting")
-      .expire(key, RETENTION_SECONDS)
-      .zadd(this.keys.calls(), "NX", Date.parse(meta.startedAt), meta.callSid)
-      .exec()) as [[Error | null, number]];
-    if (created === 1) return { meta, created: true };
-    const stored = await this.meta(meta.callSid);
-    return { meta: stored ?? meta, created: false };
+    const stored = await this.journal.write({
+      op: "hash",
+      callSid: meta.callSid,
+      setnx: { meta: JSON.stringify(meta), stage: "greeting" },
+      set: {},
+      indexAt: Date.parse(meta.startedAt),
+    });
+    const kept = callMetaSchema.parse(JSON.parse(stored.meta!));
+    this.remember(kept);
+    return { meta: kept, created: stored.meta === JSON.stringify(meta) };
   }
 
   async meta(callSid: string): Promise<CallMeta | null> {
-    const raw = await this.redis.hget(this.keys.call(callSid), "meta");
-    return raw ? callMetaSchema.parse(JSON.parse(raw)) : null;
+    return (await this.get(callSid))?.meta ?? null;
   }
 
   async setStage(callSid: string, stage: Stage, level?: number): Promise<void> {
-    const fields: Record<string, string> = { stage };
-    if (level !== undefined) fields.level = String(level);
-    await this.redis.hset(this.keys.call(callSid), fields);
+    await this.set(callSid, { stage, ...(level !== undefined && { level: String(level) }) });
   }
 
   async markAnswered(callSid: string, level: number): Promise<void> {
-    await this.redis.hset(this.keys.call(callSid), `answered:${level}`, "1");
+    await this.set(callSid, { [`answered:${level}`]: "1" });
   }
 
   /** The first key an engineer pressed at a level is the one that counts. Returns the decision that stands. */
   async decide(callSid: string, level: number, decision: "accepted" | "declined"): Promise<"accepted" | "declined"> {
-    const key = this.keys.call(callSid);
-    const [[, , ], [, stored]] = (await this.redis
-      .multi()
-      .hsetnx(key, `decision:${level}`, decision)
-      .hget(key, `decision:${level}`)
-      .exec()) as [[Error | null, number], [Error | null, string]];
-    return stored === "accepted" ? "accepted" : "declined";
+    const stored = await this.journal.write({ op: "hash", callSid, setnx: { [`decision:${level}`]: decision }, set: {} });
+    return stored[`decision:${level}`] === "accepted" ? "accepted" : "declined";
   }
 
+  /** HSETNX: a replayed Dial action keeps the first account of the leg. */
   async recordAttempt(callSid: string, attempt: Attempt): Promise<void> {
-    // HSETNX: a replayed Dial action keeps the first account of the leg.
-    await this.redis.hsetnx(this.keys.call(callSid), `attempt:${attempt.level}`, JSON.stringify(attempt));
+    await this.journal.write({ op: "hash", callSid, setnx: { [`attempt:${attempt.level}`]: JSON.stringify(attempt) }, set: {} });
   }
 
   /**
@@ -122,29 +121,47 @@ export class CallSessions {
    * reads merge them, so neither erases the other.
    */
   async setRecording(callSid: string, source: "action" | "status", recording: Recording): Promise<void> {
-    await this.redis.hset(this.keys.call(callSid), `recording:${source}`, JSON.stringify(recording));
+    await this.set(callSid, { [`recording:${source}`]: JSON.stringify(recording) });
   }
 
   async setTranscription(callSid: string, transcription: Transcription): Promise<void> {
-    await this.redis.hset(this.keys.call(callSid), "transcription", JSON.stringify(transcription));
-  }
-
-  async setEnded(callSid: string, ended: { callStatus: string; duration: number | null; endedAt: string }): Promise<void> {
-    const fields: Record<string, string> = { callStatus: ended.callStatus, endedAt: ended.endedAt, stage: "ended" };
-    if (ended.duration !== null) fields.duration = String(ended.duration);
-    await this.redis.hset(this.keys.call(callSid), fields);
+    await this.set(callSid, { transcription: JSON.stringify(transcription) });
   }
 
   async get(callSid: string): Promise<CallRecord | null> {
-    const hash = await this.redis.hgetall(this.keys.call(callSid));
-    return hash.meta ? parseRecord(hash) : null;
+    let stored: Record<string, string> | null = null;
+    try {
+      stored = await this.redis.hgetall(this.keys.call(callSid));
+    } catch (error) {
+      // Redis is out of reach: go on with what this process knows, if it knows the call at all.
+      const cached = this.metaCache.get(callSid);
+      if (!cached && !this.journal.knows(callSid)) throw error;
+      stored = cached ? { meta: JSON.stringify(cached) } : null;
+    }
+    const hash = this.journal.mergedHash(callSid, stored);
+    if (!hash?.meta) return null;
+    const record = parseRecord(hash);
+    this.remember(record.meta);
+    return record;
   }
 
   /** Newest first. */
   async recent(limit: number): Promise<string[]> {
     return this.redis.zrevrange(this.keys.calls(), 0, limit - 1);
   }
+
+  private async set(callSid: string, fields: Record<string, string>): Promise<void> {
+    await this.journal.write({ op: "hash", callSid, set: fields, setnx: {} });
+  }
+
+  private remember(meta: CallMeta): void {
+    if (this.metaCache.size >= META_CACHE_SIZE) this.metaCache.delete(this.metaCache.keys().next().value!);
+    this.metaCache.set(meta.callSid, meta);
+  }
 }
+
+// Enough for every call in progress on one instance during a major outage, and then some.
+const META_CACHE_SIZE = 10_000;
 
 function parseRecord(hash: Record<string, string>): CallRecord {
   const json = (field: string) => (hash[field] ? JSON.parse(hash[field]) : null);

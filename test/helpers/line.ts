@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import twilio from "twilio";
 import { loadConfig } from "../../src/config.ts";
 import { startLine, type RunningLine } from "../../src/server.ts";
 import type { StatusPage } from "../../src/statuspage/client.ts";
-import { deleteKeys, REDIS_URL, testRedis, uniquePrefix } from "./redis.ts";
+import { connectRedis } from "../../src/redis.ts";
+import { deleteKeys, REDIS_URL, uniquePrefix } from "./redis.ts";
 
 export const AUTH_TOKEN = "test-auth-token-0123456789abcdef";
 export const ACCOUNT_SID = `AC${"a".repeat(32)}`;
@@ -28,6 +31,7 @@ export function baseEnv(prefix: string, extra: Record<string, string> = {}): Rec
     ENGINEERS: ENGINEERS.map((e) => `${e.name}=${e.number}`).join(","),
     DRILL_CALLERS: DRILL_CALLER,
     LOG_LEVEL: "silent",
+    SPOOL_FILE: join(tmpdir(), `el-spool-${prefix}jsonl`),
     ...extra,
   };
 }
@@ -45,10 +49,10 @@ export interface TestLine {
 /** The line on a free port, with its own Redis prefix; PUBLIC_BASE_URL is a public name, as in production. */
 export async function startTestLine(
   name: string,
-  options: { env?: Record<string, string>; statusPage?: StatusPage; workers?: boolean } = {},
+  options: { env?: Record<string, string>; statusPage?: StatusPage; workers?: boolean; prefix?: string } = {},
 ): Promise<TestLine> {
-  const prefix = uniquePrefix(name);
-  const redis = testRedis();
+  const prefix = options.prefix ?? uniquePrefix(name);
+  const redis = connectRedis(options.env?.REDIS_URL ?? REDIS_URL);
   const publicBase = "https://line.example.test";
   const line = await startLine({
     config: (port) => loadConfig({ ...baseEnv(prefix, options.env), PORT: String(port), PUBLIC_BASE_URL: publicBase }),
@@ -67,7 +71,7 @@ export async function startTestLine(
     twilio: new TwilioClient(line.url, publicBase),
     async stop() {
       await line.stop();
-      await deleteKeys(redis, prefix);
+      if (redis.status === "ready") await deleteKeys(redis, prefix);
       redis.disconnect();
     },
   };
@@ -105,13 +109,17 @@ export function newCallSid(): string {
 
 /** One caller's call, step by step, with the parameters Twilio sends at each step. */
 export class TestCall {
-  readonly callSid = newCallSid();
-  private readonly legs = new Map<number, string>();
-
   constructor(
     private readonly client: TwilioClient,
     readonly from: string,
+    readonly callSid = newCallSid(),
+    private readonly legs = new Map<number, string>(),
   ) {}
+
+  /** The same call, its next webhooks sent to another instance of the line (as behind a load balancer). */
+  via(client: TwilioClient): TestCall {
+    return new TestCall(client, this.from, this.callSid, this.legs);
+  }
 
   private params(extra: Record<string, string> = {}): Record<string, string> {
     return {
