@@ -66,3 +66,12 @@ export function outcomeOnHangup(stage: Stage): Outcome {
 export function isCallOver(callStatus: string): boolean {
   return ["completed", "busy", "no-answer", "failed", "canceled"].includes(callStatus);
 }
+
+/**
+ * Only for when the session cannot be read: was this answered leg a conversation? A leg that ends at our
+ * whisper lasts the whisper and its key timeout (about 15 s); one that lasted well past that was bridged.
+ */
+export const WHISPER_WINDOW_SECONDS = 30;
+export function looksLikeConversation(dialStatus: string, durationSeconds: number | undefined): boolean {
+  return (dialStatus === "completed" || dialStatus === "answered") && (durationSeconds ?? 0) > WHISPER_WINDOW_SECONDS;
+}

@@ -8,7 +8,7 @@ import { identifyCaller } from "../roster/callers.ts";
 import { engineerLabel, type Engineer } from "../roster/engineers.ts";
 import { maskPhone } from "../roster/phone.ts";
 import type { StatusPage } from "../statuspage/client.ts";
-import { afterDial, isCallOver, legResult, noticeChoice, whisperDecision } from "./flow.ts";
+import { afterDial, isCallOver, legResult, looksLikeConversation, noticeChoice, whisperDecision } from "./flow.ts";
 import * as P from "./params.ts";
 import type { CallMeta, CallSessions } from "./sessions.ts";
 import { requireTwilioSignature } from "./signature.ts";
@@ -194,9 +194,11 @@ export function lineRoutes(deps: LineDeps): Router {
             return twiml({ step: "voicemail" });
         }
       },
-      // Without the session we cannot know whether the leg was accepted: moving on to the next engineer is
-      // the safe reading, since hanging up could drop a caller nobody has spoken to.
+      // Without the session we cannot know whether the leg was accepted. A long answered leg was a
+      // conversation; otherwise moving on to the next engineer is the safe reading, since hanging up could
+      // drop a caller nobody has spoken to.
       fallback: (p) => {
+        if (looksLikeConversation(p.DialCallStatus, p.DialCallDuration)) return twiml({ step: "connected-end" });
         const engineers = config.ENGINEERS;
         return p.level < engineers.length
           ? twiml({ step: "dial", intro: "another", dial: target(p.CallSid, p.level + 1, engineers) })

@@ -356,6 +356,9 @@ describe("a failure inside a webhook", () => {
     expect(voicemail.body).toContain("<Record");
     const whisper = await c.whisper(2);
     expect(whisper.body).toContain("Press 1 to accept");
+    // A leg that lasted well past the whisper was a conversation: the caller is not sent on to another engineer.
+    expect((await c.dialEnded(2, "completed", 240)).body).toContain("The engineer has left the call");
+    expect(numberDialled((await c.dialEnded(2, "completed", 15)).body)).toBe(ENGINEERS[2]!.number);
   });
 });
 
