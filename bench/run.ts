@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import twilio from "twilio";
+import { deleteByPrefix } from "../src/redis.ts";
 import { SimulatedCall } from "../src/simulator/carrier.ts";
 import { percentile } from "../src/simulator/load.ts";
 import { callerSchema, engineerSchema } from "../src/simulator/scenario.ts";
@@ -174,12 +175,7 @@ async function main() {
   } finally {
     line.child.kill();
     bare.child.kill();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteByPrefix(redis, PREFIX);
     redis.disconnect();
   }
 }

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import type { Logger } from "pino";
 import { ConfigError, loadConfig } from "./config.ts";
 import { drillCommand, type DrillOptions } from "./drill/command.ts";
 import { renderSamples } from "./line/samples.ts";
@@ -21,14 +22,10 @@ program
     const redis = connectRedis(config.REDIS_URL);
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
     log.info({ url: config.PUBLIC_BASE_URL, port: config.PORT, workers: config.RUN_WORKERS }, "emergency line listening");
-    const shutdown = async (signal: string) => {
-      log.info({ signal }, "shutting down");
+    onShutdown(log, "shutting down", async () => {
       await line.stop();
       redis.disconnect();
-      process.exit(0);
-    };
-    process.once("SIGTERM", () => void shutdown("SIGTERM"));
-    process.once("SIGINT", () => void shutdown("SIGINT"));
+    });
   });
 
 program
@@ -41,15 +38,11 @@ program
     const services = createServices({ config, redis, log });
     const workers = startServiceWorkers(services, log);
     log.info("follow-up workers running");
-    const shutdown = async (signal: string) => {
-      log.info({ signal }, "finishing jobs in flight, then stopping");
+    onShutdown(log, "finishing jobs in flight, then stopping", async () => {
       await workers.close();
       await services.close();
       redis.disconnect();
-      process.exit(0);
-    };
-    process.once("SIGTERM", () => void shutdown("SIGTERM"));
-    process.once("SIGINT", () => void shutdown("SIGINT"));
+    });
   });
 
 program
@@ -76,6 +69,17 @@ program
     for (const [file, xml] of Object.entries(renderSamples())) writeFileSync(join(options.out, file), xml);
     console.log(`wrote ${Object.keys(renderSamples()).length} files to ${options.out}/`);
   });
+
+/** On SIGTERM or SIGINT: say so, stop cleanly, exit 0. */
+function onShutdown(log: Logger, message: string, stop: () => Promise<void>) {
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, message);
+    await stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
 
 function loadConfigOrExit() {
   try {

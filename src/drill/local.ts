@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { loadConfig } from "../config.ts";
-import { connectRedis } from "../redis.ts";
+import { connectRedis, deleteByPrefix } from "../redis.ts";
 import { startLine, type RunningLine } from "../server.ts";
 import { createServices, startServiceWorkers } from "../services.ts";
 import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simulator/capture.ts";
@@ -99,12 +99,7 @@ export async function startLocalStack(options: { redisUrl: string }) {
       await workers.close();
       await services.close();
       await Promise.all([smtp.close(), hook.close(), page.close()]);
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== "0");
+      await deleteByPrefix(redis, prefix);
       redis.disconnect();
       rmSync(dir, { recursive: true, force: true });
     },

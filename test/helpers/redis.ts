@@ -12,14 +12,7 @@ export function testRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== "0");
-}
+export { deleteByPrefix as deleteKeys } from "../../src/redis.ts";
 
 export async function countKeys(redis: Redis, prefix: string): Promise<number> {
   let cursor = "0";
