@@ -1,6 +1,13 @@
+import { randomUUID } from "node:crypto";
 import express from "express";
+import helmet from "helmet";
 import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
 import { staffApi } from "./console/api.ts";
+import { consoleSession } from "./console/auth.ts";
+import { DrillReports } from "./console/drill-reports.ts";
+import { createMetrics } from "./console/metrics.ts";
+import { consoleRoutes } from "./console/routes.ts";
 import { lineRoutes } from "./line/routes.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
@@ -11,15 +18,37 @@ export interface AppOptions {
   statusPage?: StatusPage;
 }
 
-/** The HTTP side: Twilio webhooks, staff API, health. The caller owns the server and the connections. */
+/** The HTTP side: Twilio webhooks, staff API and console, health and metrics. The caller owns the server. */
 export function createApp({ services, log, statusPage }: AppOptions) {
   const { config, redis } = services;
   const page =
     statusPage ??
     createStatusPage({ baseUrl: config.STATUSPAGE_URL, onError: (err) => log.warn({ err }, "status page unavailable; greeting without notice") });
+  const metrics = createMetrics(services);
+  services.journal.onRaised = (outcome) => metrics.calls.inc({ outcome });
+  const session = consoleSession(config.CONSOLE_TOKEN, { secure: config.PUBLIC_BASE_URL.startsWith("https:") });
+  const reports = new DrillReports(redis, services.keys);
 
   const app = express();
   app.disable("x-powered-by");
+  app.use(
+    pinoHttp({
+      logger: log,
+      // Twilio's own request id when it sends one, so our lines can be matched with its debugger.
+      genReqId: (req) => String(req.headers["i-twilio-idempotency-token"] ?? req.headers["x-request-id"] ?? randomUUID()),
+      serializers: {
+        // Method and path only: query strings and bodies carry phone numbers, headers carry tokens.
+        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"], "form-action": ["'self'"] } },
+    }),
+  );
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
@@ -35,7 +64,13 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     // spool backlog shows writes waiting to reach Redis.
     res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", spooled: services.journal.backlog });
   });
-  app.use("/voice", lineRoutes({ ...services, statusPage: page, log }));
-  app.use("/api", express.json({ limit: "64kb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log }));
+  app.use("/api", express.json({ limit: "2mb" }), staffApi({ ...services, reports, token: config.CONSOLE_TOKEN }));
+  // bull-board's UI loads its own scripts and styles: it gets a CSP of its own, our pages keep the strict one.
+  app.use("/console/queues", helmet({ contentSecurityPolicy: false }));
+  app.use("/console", consoleRoutes(services, session, reports));
   return app;
 }

@@ -28,6 +28,8 @@ export function redisKeys(prefix: string) {
     timeline: (callSid: string) => `${prefix}call:${callSid}:timeline`,
     calls: () => `${prefix}calls`,
     caller: (number: string) => `${prefix}caller:${number}`,
+    roster: () => `${prefix}roster`,
+    drillReports: () => `${prefix}drill-reports`,
     incident: (id: string) => `${prefix}incident:${id}`,
     incidents: () => `${prefix}incidents`,
     bull: () => `${prefix}bull`,

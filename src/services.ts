@@ -10,6 +10,7 @@ import { Journal, Spool } from "./incidents/journal.ts";
 import { Timeline } from "./incidents/timeline.ts";
 import { CallSessions } from "./line/sessions.ts";
 import { CallerUsage } from "./roster/caller-usage.ts";
+import { Roster } from "./roster/roster.ts";
 import { redisKeys } from "./redis.ts";
 
 /** The stores and queues every process (web, worker) shares, built once over one Redis connection. */
@@ -21,6 +22,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);
   const usage = new CallerUsage(redis, keys);
+  const roster = new Roster(redis, keys, config.ENGINEERS);
   const incidents = new Incidents({
     redis,
     keys,
@@ -41,6 +43,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     keys,
     journal,
     usage,
+    roster,
     sessions,
     timeline,
     queues,

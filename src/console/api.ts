@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
+import { drillReportSchema, type DrillReports } from "./drill-reports.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { Timeline } from "../incidents/timeline.ts";
 import type { CallSessions } from "../line/sessions.ts";
@@ -9,8 +10,8 @@ import { requireBearer } from "./auth.ts";
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /** The staff API of DESIGN.md section 2: JSON, bearer CONSOLE_TOKEN. */
-export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; incidents: Incidents; cases: CaseDesk }): Router {
-  const { sessions, timeline, incidents, cases } = deps;
+export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; incidents: Incidents; cases: CaseDesk; reports: DrillReports }): Router {
+  const { sessions, timeline, incidents, cases, reports } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
 
@@ -66,6 +67,18 @@ export function staffApi(deps: { token: string; sessions: CallSessions; timeline
 
   router.post("/incidents/:id/reopen", async (req, res) => {
     await caseAction(res, () => cases.reopen(req.params.id));
+  });
+
+  // `emergency-line drill --publish URL` posts its report here for the console's drill page.
+  router.post("/drill-reports", async (req, res) => {
+    const parsed = drillReportSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      res.status(400).json({ error: `not a drill report: ${issue.path.join(".") || "body"}: ${issue.message}`, field: issue.path.join(".") });
+      return;
+    }
+    await reports.add(parsed.data);
+    res.status(201).json({ stored: true });
   });
 
   return router;

@@ -11,6 +11,8 @@ export const deliverySchema = z.object({
   sentAt: z.string().optional(),
   to: z.string().optional(),
   recipientSource: z.enum(["transcription", "partner-directory", "support-inbox"]).optional(),
+  subject: z.string().optional(),
+  text: z.string().optional(),
   messageId: z.string().optional(),
   target: z.string().optional(),
   httpStatus: z.coerce.number().optional(),

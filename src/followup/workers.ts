@@ -54,7 +54,8 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
             headers: { "X-Incident-Id": incident.id, ...(incident.drill ? { "X-Drill": "true" } : {}) },
           });
           return {
-            fields: { to: email.to, messageId: info.messageId, recipientSource: email.recipientSource },
+            // Kept as sent, so staff see exactly what the partner received.
+            fields: { to: email.to, messageId: info.messageId, recipientSource: email.recipientSource, subject: email.subject, text: email.text },
             text: `Follow-up email sent to ${email.to} (${email.recipientSource})`,
           };
         });

@@ -122,6 +122,7 @@ function incidentView(
   const accepted = call.acceptedLevel;
   const engineer = accepted ? meta.engineers[accepted - 1] : undefined;
   const transcript = call.transcription?.status === "completed" ? call.transcription.text : null;
+  const acceptedAt = timeline.find((event) => event.event === "engineer.accepted")?.at;
   return {
     id: incident.id,
     severity: incident.severity,
@@ -135,6 +136,7 @@ function incidentView(
     // Still put through (it may be a real outage), but staff should look at a number calling this often.
     misuse: meta.callsInLastDay !== null && meta.callsInLastDay > misuseLimit ? { callsInLastDay: meta.callsInLastDay, limit: misuseLimit } : null,
     engineer: engineer ? { ...engineer, level: accepted } : null,
+    timeToHumanSeconds: acceptedAt ? (Date.parse(acceptedAt) - Date.parse(meta.startedAt)) / 1000 : null,
     voicemail: call.recording
       ? {
           recordingUrl: call.recording.url,

@@ -116,6 +116,8 @@ export class Journal {
   private readonly timer: NodeJS.Timeout;
   /** Set by the follow-up side after construction (it needs the journal's reads first). */
   onTranscribed: OnTranscribed = async () => {};
+  /** Told of each incident once Redis holds it (so an outage's incidents are told at replay, once). */
+  onRaised: (outcome: string) => void = () => {};
 
   constructor(
     private readonly redis: Redis,
@@ -224,7 +226,10 @@ export class Journal {
         const raised =
           (await this.redis.eval(RAISE_ONCE, 3, this.keys.call(op.callSid), this.keys.incident(op.incidentId), this.keys.incidents(), op.outcome, op.incidentId, op.callSid, op.at, Date.parse(op.at), RETENTION_SECONDS)) === 1;
         const incidentId = raised ? op.incidentId : await this.redis.hget(this.keys.call(op.callSid), "incidentId");
-        if (raised) await this.apply({ op: "timeline", callSid: op.callSid, key: "incident", event: { at: op.at, event: "incident.raised", text: op.timelineText } });
+        if (raised) {
+          await this.apply({ op: "timeline", callSid: op.callSid, key: "incident", event: { at: op.at, event: "incident.raised", text: op.timelineText } });
+          this.onRaised(op.outcome);
+        }
         // Ensured on every raise, replays included: a crash between raising and queueing heals here.
         if (incidentId) await this.enqueue(incidentId, op.emailDelayMs);
         return { raised, incidentId };

@@ -1,10 +1,12 @@
 import express, { Router } from "express";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import type { Metrics } from "../console/metrics.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { Timeline } from "../incidents/timeline.ts";
 import type { CallerUsage } from "../roster/caller-usage.ts";
 import { identifyCaller } from "../roster/callers.ts";
+import type { Roster } from "../roster/roster.ts";
 import { engineerLabel, type Engineer } from "../roster/engineers.ts";
 import { maskPhone } from "../roster/phone.ts";
 import type { StatusPage } from "../statuspage/client.ts";
@@ -22,6 +24,8 @@ export interface LineDeps {
   incidents: Incidents;
   statusPage: StatusPage;
   usage: CallerUsage;
+  roster: Roster;
+  metrics: Metrics;
   log: Logger;
   now: () => Date;
 }
@@ -38,7 +42,7 @@ const LEG_TEXT: Record<string, string> = {
 
 /** The Twilio webhooks of DESIGN.md section 1. Each route: validate, ask flow.ts, store, answer TwiML. */
 export function lineRoutes(deps: LineDeps): Router {
-  const { config, sessions, timeline, incidents, statusPage, usage, log, now } = deps;
+  const { config, sessions, timeline, incidents, statusPage, usage, roster, metrics, log, now } = deps;
   const base = config.PUBLIC_BASE_URL;
   const twiml = (step: Step) => render(base, step);
   const stamp = () => now().toISOString();
@@ -69,6 +73,11 @@ export function lineRoutes(deps: LineDeps): Router {
   };
 
   const router = Router();
+  router.use((req, res, next) => {
+    const stop = metrics.webhookLatency.startTimer();
+    res.on("finish", () => stop({ route: req.route?.path ?? "unmatched", status: String(res.statusCode) }));
+    next();
+  });
   router.use(express.urlencoded({ extended: false, limit: "64kb" }));
   router.use(requireTwilioSignature(config.TWILIO_AUTH_TOKEN, base));
 
@@ -81,7 +90,11 @@ export function lineRoutes(deps: LineDeps): Router {
         let meta = await sessions.meta(p.CallSid);
         if (!meta) {
           const caller = identifyCaller(config, p.From);
-          const [callsInLastDay, statusNotice] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident()]);
+          const [callsInLastDay, statusNotice, engineers] = await Promise.all([
+            usage.record(p.From, p.CallSid, now()),
+            statusPage.currentIncident(),
+            roster.current(),
+          ]);
           meta = (
             await sessions.start({
               callSid: p.CallSid,
@@ -89,7 +102,7 @@ export function lineRoutes(deps: LineDeps): Router {
               to: p.To,
               ...caller,
               startedAt: stamp(),
-              engineers: config.ENGINEERS,
+              engineers,
               statusNotice,
               callsInLastDay,
             })
@@ -115,7 +128,7 @@ export function lineRoutes(deps: LineDeps): Router {
         return twiml({ step: "greeting", drill: meta.drill, dial: target(p.CallSid, 1, meta.engineers) });
       },
       fallback: (p) =>
-        twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: target(p.CallSid, 1, config.ENGINEERS) }),
+        twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: target(p.CallSid, 1, roster.known()) }),
     }),
   );
 
@@ -140,7 +153,7 @@ export function lineRoutes(deps: LineDeps): Router {
       },
       fallback: (p) =>
         noticeChoice(p.Digits) === "hunt"
-          ? twiml({ step: "dial", intro: "hold", dial: target(p.CallSid, 1, config.ENGINEERS) })
+          ? twiml({ step: "dial", intro: "hold", dial: target(p.CallSid, 1, roster.known()) })
           : twiml({ step: "status-goodbye" }),
     }),
   );
@@ -162,7 +175,7 @@ export function lineRoutes(deps: LineDeps): Router {
           decision: call.acceptedLevel === level ? "accepted" : call.declinedLevels.includes(level) ? "declined" : null,
         });
         const seconds = p.DialCallDuration ?? 0;
-        await sessions.recordAttempt(p.CallSid, {
+        const first = await sessions.recordAttempt(p.CallSid, {
           level,
           engineer: meta.engineers[level - 1]!,
           result,
@@ -170,6 +183,7 @@ export function lineRoutes(deps: LineDeps): Router {
           seconds,
           endedAt: stamp(),
         });
+        if (first) metrics.legs.inc({ result });
         await timeline.append(p.CallSid, `leg:${level}`, {
           at: stamp(),
           event: result === "accepted" ? "conversation.ended" : "engineer.missed",
@@ -199,7 +213,7 @@ export function lineRoutes(deps: LineDeps): Router {
       // drop a caller nobody has spoken to.
       fallback: (p) => {
         if (looksLikeConversation(p.DialCallStatus, p.DialCallDuration)) return twiml({ step: "connected-end" });
-        const engineers = config.ENGINEERS;
+        const engineers = roster.known();
         return p.level < engineers.length
           ? twiml({ step: "dial", intro: "another", dial: target(p.CallSid, p.level + 1, engineers) })
           : twiml({ step: "voicemail" });
@@ -248,13 +262,14 @@ export function lineRoutes(deps: LineDeps): Router {
           return twiml({ step: "whisper-declined" });
         }
         await sessions.setStage(p.parent, "connected", p.level);
-        await timeline.append(p.parent, `accepted:${p.level}`, {
+        const firstAcceptance = await timeline.append(p.parent, `accepted:${p.level}`, {
           at: stamp(),
           event: "engineer.accepted",
           level: p.level,
           text: `${who(meta.engineers, p.level)} pressed 1 and was connected to the caller`,
         });
         await incidents.raiseOnce(p.parent, "connected");
+        if (firstAcceptance) metrics.timeToHuman.observe((now().getTime() - Date.parse(meta.startedAt)) / 1000);
         return twiml({ step: "whisper-accepted" });
       },
       fallback: (p) => twiml({ step: whisperDecision(p.Digits) === "accepted" ? "whisper-accepted" : "whisper-declined" }),

@@ -111,9 +111,11 @@ export class CallSessions {
     return stored[`decision:${level}`] === "accepted" ? "accepted" : "declined";
   }
 
-  /** HSETNX: a replayed Dial action keeps the first account of the leg. */
-  async recordAttempt(callSid: string, attempt: Attempt): Promise<void> {
-    await this.journal.write({ op: "hash", callSid, setnx: { [`attempt:${attempt.level}`]: JSON.stringify(attempt) }, set: {} });
+  /** HSETNX: a replayed Dial action keeps the first account of the leg. True when this was the first. */
+  async recordAttempt(callSid: string, attempt: Attempt): Promise<boolean> {
+    const json = JSON.stringify(attempt);
+    const stored = await this.journal.write({ op: "hash", callSid, setnx: { [`attempt:${attempt.level}`]: json }, set: {} });
+    return stored[`attempt:${attempt.level}`] === json;
   }
 
   /**

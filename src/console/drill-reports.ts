@@ -1,0 +1,48 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { RedisKeys } from "../redis.ts";
+
+/** What the console keeps of a drill's JSON report (`emergency-line drill --report json`). */
+export const drillReportSchema = z.looseObject({
+  startedAt: z.iso.datetime(),
+  target: z.string(),
+  realMs: z.number(),
+  passed: z.boolean(),
+  scenarios: z.array(
+    z.looseObject({
+      name: z.string(),
+      file: z.string(),
+      passed: z.boolean(),
+      skipped: z.string().optional(),
+      calls: z.array(
+        z.looseObject({
+          caller: z.string(),
+          incidentId: z.string().nullable(),
+          passed: z.boolean(),
+          timings: z.object({ firstRingAt: z.number().nullable(), humanAt: z.number().nullable(), beepAt: z.number().nullable(), endedAt: z.number() }),
+          checks: z.array(z.object({ name: z.string(), ok: z.boolean().nullable(), expected: z.string(), actual: z.string() })),
+        }),
+      ),
+    }),
+  ),
+});
+export type StoredDrillReport = z.infer<typeof drillReportSchema>;
+
+const KEEP = 50;
+
+export class DrillReports {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async add(report: StoredDrillReport): Promise<void> {
+    await this.redis.multi().lpush(this.keys.drillReports(), JSON.stringify(report)).ltrim(this.keys.drillReports(), 0, KEEP - 1).exec();
+  }
+
+  /** Newest first. */
+  async list(): Promise<StoredDrillReport[]> {
+    const raw = await this.redis.lrange(this.keys.drillReports(), 0, KEEP - 1);
+    return raw.map((item) => drillReportSchema.parse(JSON.parse(item)));
+  }
+}

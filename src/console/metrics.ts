@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { FollowupQueues } from "../followup/queues.ts";
+import type { Journal } from "../incidents/journal.ts";
+
+/** GET /metrics (Prometheus): what staff alert on. One registry per app, so tests can run several apps. */
+export function createMetrics(deps: { queues: FollowupQueues; journal: Journal }) {
+  const registry = new Registry();
+  const calls = new Counter({ name: "emergency_line_calls_total", help: "Calls by outcome, counted when the incident is raised", labelNames: ["outcome"], registers: [registry] });
+  const timeToHuman = new Histogram({
+    name: "emergency_line_time_to_human_seconds",
+    help: "From the call's arrival to an engineer pressing 1",
+    buckets: [10, 20, 30, 45, 60, 90, 120, 180],
+    registers: [registry],
+  });
+  const legs = new Counter({ name: "emergency_line_engineer_legs_total", help: "Engineer legs by how they ended", labelNames: ["result"], registers: [registry] });
+  const webhookLatency = new Histogram({
+    name: "emergency_line_webhook_duration_seconds",
+    help: "Time to answer a Twilio webhook",
+    labelNames: ["route", "status"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "emergency_line_queue_jobs",
+    help: "Follow-up jobs by queue and state",
+    labelNames: ["queue", "state"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const queue of [deps.queues.mobilise, deps.queues.email, deps.queues.caseClose]) {
+        try {
+          const counts = await queue.getJobCounts("waiting", "delayed", "active", "failed", "completed");
+          for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+        } catch {
+          // Redis away: the queue's depth is unknown; the spool gauge tells the story.
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: "emergency_line_spooled_writes",
+    help: "Writes waiting in the local spool for Redis",
+    registers: [registry],
+    collect() {
+      this.set(deps.journal.backlog);
+    },
+  });
+  return { registry, calls, timeToHuman, legs, webhookLatency };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

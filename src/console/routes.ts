@@ -1,0 +1,124 @@
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import express, { Router, type Request, type Response } from "express";
+import { ZodError } from "zod";
+import { CaseError } from "../followup/cases.ts";
+import type { Services } from "../services.ts";
+import type { ConsoleSession } from "./auth.ts";
+import { drillReportSchema, type DrillReports } from "./drill-reports.ts";
+import { callPage, CONSOLE_CSS, dashboardPage, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
+import { html } from "./html.ts";
+
+const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
+
+/** GET /console and its pages. Every page and form needs a staff session (or the bearer token). */
+export function consoleRoutes(services: Services, session: ConsoleSession, reports: DrillReports): Router {
+  const { incidents, sessions, roster, cases, journal, redis } = services;
+  const router = Router();
+  router.use(express.urlencoded({ extended: false, limit: "256kb" }));
+
+  router.get("/static/console.css", (_req, res) => {
+    res.type("text/css").set("Cache-Control", "max-age=300").send(CONSOLE_CSS);
+  });
+  router.get("/login", (_req, res) => {
+    res.type("html").send(loginPage());
+  });
+  router.post("/login", (req, res) => {
+    if (session.login(res, String(req.body?.token ?? ""))) return res.redirect(303, "/console");
+    res.status(401).type("html").send(loginPage("That token is not right."));
+  });
+
+  // Everything below needs staff. A browser without a session gets the login form, with 401.
+  router.use(
+    session.require((_req, res) => {
+      res.status(401).type("html").send(loginPage());
+    }),
+  );
+  const csrf = (res: Response) => String(res.locals.csrf ?? "");
+  const back = (req: Request, res: Response, to: string) => res.redirect(303, to);
+
+  router.post("/logout", (req, res) => {
+    session.logout(res);
+    back(req, res, "/console/login");
+  });
+
+  router.get("/", async (_req, res) => {
+    const list = await incidents.list(100);
+    const redisUp = redis.status === "ready";
+    res.type("html").send(dashboardPage(list, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
+  });
+
+  router.get("/calls/:callSid", async (req, res) => {
+    const call = await sessions.get(req.params.callSid);
+    const incident = call?.incidentId ? await incidents.get(call.incidentId) : null;
+    if (!incident) {
+      res.status(404).type("html").send(layout("Not found", html`<h1>No incident for call ${req.params.callSid} yet</h1>`, { csrf: csrf(res) }));
+      return;
+    }
+    res.type("html").send(callPage(incident, csrf(res), typeof req.query.done === "string" ? req.query.done : undefined));
+  });
+
+  for (const action of ["reply", "reopen"] as const) {
+    router.post(`/incidents/:id/${action}`, async (req, res) => {
+      const id = String(req.params.id);
+      try {
+        await (action === "reply" ? cases.reply(id) : cases.reopen(id));
+      } catch (error) {
+        if (!(error instanceof CaseError)) throw error;
+        res.status(error.status).type("html").send(layout("Case", html`<p class="error">${error.message}</p>`, { csrf: csrf(res) }));
+        return;
+      }
+      const incident = await incidents.get(id);
+      back(req, res, `/console/calls/${incident!.callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
+    });
+  }
+
+  router.get("/roster", async (_req, res) => {
+    res.type("html").send(rosterPage(await roster.current(), csrf(res)));
+  });
+  router.post("/roster", async (req, res) => {
+    const rows = [1, 2, 3]
+      .map((i) => ({ name: String(req.body?.[`name${i}`] ?? "").trim(), number: String(req.body?.[`number${i}`] ?? "").trim() }))
+      .filter((row) => row.number || row.name)
+      .map((row) => (row.name ? row : { number: row.number }));
+    try {
+      await roster.replace(rows);
+    } catch (error) {
+      if (!(error instanceof ZodError)) throw error;
+      res.status(400).type("html").send(rosterPage(await roster.current(), csrf(res), `Not saved: ${zodMessage(error).replace(/^(\d+)\./, (_m, i: string) => `engineer ${Number(i) + 1} `)}`));
+      return;
+    }
+    back(req, res, "/console/roster");
+  });
+  router.post("/roster/move-up/:level", async (req, res) => {
+    await roster.moveUp(Number(req.params.level));
+    back(req, res, "/console/roster");
+  });
+
+  router.get("/drills", async (_req, res) => {
+    res.type("html").send(drillsPage(await reports.list(), csrf(res)));
+  });
+  router.post("/drills", async (req, res) => {
+    let parsed;
+    try {
+      parsed = drillReportSchema.safeParse(JSON.parse(String(req.body?.report ?? "")));
+    } catch (error) {
+      res.status(400).type("html").send(drillsPage(await reports.list(), csrf(res), `Not JSON: ${(error as Error).message}`));
+      return;
+    }
+    if (!parsed.success) {
+      res.status(400).type("html").send(drillsPage(await reports.list(), csrf(res), `Not a drill report: ${zodMessage(parsed.error)}`));
+      return;
+    }
+    await reports.add(parsed.data);
+    back(req, res, "/console/drills");
+  });
+
+  const board = new ExpressAdapter();
+  board.setBasePath("/console/queues");
+  createBullBoard({ queues: [services.queues.mobilise, services.queues.email, services.queues.caseClose].map((q) => new BullMQAdapter(q)), serverAdapter: board });
+  router.use("/queues", board.getRouter());
+
+  return router;
+}

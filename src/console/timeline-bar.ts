@@ -1,0 +1,90 @@
+import type { TimelineEvent } from "../incidents/timeline.ts";
+import { html, type Html } from "./html.ts";
+
+export interface Segment {
+  label: string;
+  kind: "greeting" | "notice" | "ring" | "missed" | "talk" | "voicemail";
+  from: number;
+  to: number;
+}
+
+const RESULT_WORDS: Record<string, string> = {
+  "not-accepted": "answered, not accepted",
+  "no-answer": "no answer",
+  busy: "busy",
+  failed: "failed",
+  declined: "declined",
+  canceled: "caller hung up",
+  accepted: "accepted",
+};
+
+/**
+ * The call's phases as consecutive segments, from its timeline: greeting, status notice, each engineer's ring
+ * and how it ended, the conversation or the voicemail.
+ */
+export function timelineSegments(events: TimelineEvent[], attempts: { level: number; result: string; engineer: { name?: string; number: string } }[]): Segment[] {
+  const t = (e: TimelineEvent) => Date.parse(e.at);
+  const find = (event: string, level?: number) => events.find((e) => e.event === event && (level === undefined || e.level === level));
+  const start = events[0] ? t(events[0]) : 0;
+  const end = events.length ? Math.max(...events.map(t)) : 0;
+  const segments: Segment[] = [];
+  const firstDial = find("engineer.dialled");
+  const notice = find("statuspage.notice");
+  const greetingEnd = notice ?? firstDial;
+  segments.push({ label: "greeting", kind: "greeting", from: start, to: greetingEnd ? t(greetingEnd) : end });
+  if (notice) {
+    const choice = find("statuspage.choice");
+    segments.push({ label: "status page notice", kind: "notice", from: t(notice), to: choice ? t(choice) : end });
+  }
+  for (const dialled of events.filter((e) => e.event === "engineer.dialled")) {
+    const level = dialled.level ?? 0;
+    const attempt = attempts.find((a) => a.level === level);
+    const who = attempt?.engineer.name ?? `engineer ${level}`;
+    const accepted = find("engineer.accepted", level);
+    const legEnd = events.find((e) => (e.event === "engineer.missed" || e.event === "conversation.ended") && e.level === level);
+    if (accepted) {
+      segments.push({ label: `${who}: ringing`, kind: "ring", from: t(dialled), to: t(accepted) });
+      segments.push({ label: `talking with ${who}`, kind: "talk", from: t(accepted), to: legEnd ? t(legEnd) : end });
+    } else {
+      const result = attempt ? (RESULT_WORDS[attempt.result] ?? attempt.result) : "ringing";
+      segments.push({ label: `${who}: ${result}`, kind: attempt ? "missed" : "ring", from: t(dialled), to: legEnd ? t(legEnd) : end });
+    }
+  }
+  const prompt = find("voicemail.prompt");
+  if (prompt) {
+    const recorded = find("voicemail.recorded");
+    segments.push({ label: recorded ? "voicemail left" : "voicemail prompt", kind: "voicemail", from: t(prompt), to: recorded ? t(recorded) : end });
+  }
+  return segments;
+}
+
+const FILL: Record<Segment["kind"], string> = {
+  greeting: "#7f9cc9",
+  notice: "#b59ad6",
+  ring: "#e0a030",
+  missed: "#d0675a",
+  talk: "#3c9a5f",
+  voicemail: "#5a7fd0",
+};
+
+/**
+ * The segments as one horizontal bar. Widths follow durations, with a floor so that a two-second busy signal
+ * stays visible next to a ten-minute conversation. SVG attributes, not inline styles or scripts: CSP-clean.
+ */
+export function timelineBar(segments: Segment[]): Html {
+  const WIDTH = 1000;
+  const FLOOR = 60;
+  const durations = segments.map((s) => Math.max(s.to - s.from, 0));
+  const total = durations.reduce((a, b) => a + b, 0) || 1;
+  const raw = durations.map((d) => (d / total) * WIDTH);
+  const widths = raw.map((w) => Math.max(w, FLOOR));
+  const scale = WIDTH / widths.reduce((a, b) => a + b, 0);
+  let x = 0;
+  const rects = segments.map((segment, i) => {
+    const width = widths[i]! * scale;
+    const rect = html`<g class="segment segment-${segment.kind}"><rect x="${x.toFixed(1)}" y="0" width="${Math.max(width - 2, 1).toFixed(1)}" height="40" fill="${FILL[segment.kind]}"><title>${segment.label} (${((segment.to - segment.from) / 1000).toFixed(1)} s)</title></rect><text x="${(x + 4).toFixed(1)}" y="25">${segment.label}</text></g>`;
+    x += width;
+    return rect;
+  });
+  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" role="img" aria-label="call timeline">${rects}</svg>`;
+}
