@@ -34,6 +34,8 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   app.use(
     pinoHttp({
       logger: log,
+      // Lines logged while handling a request carry its id (reqId), not the whole request.
+      quietReqLogger: true,
       // Twilio's own request id when it sends one, so our lines can be matched with its debugger.
       genReqId: (req) => String(req.headers["i-twilio-idempotency-token"] ?? req.headers["x-request-id"] ?? randomUUID()),
       serializers: {
@@ -49,6 +51,9 @@ export function createApp({ services, log, statusPage }: AppOptions) {
       contentSecurityPolicy: { directives: { "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"], "form-action": ["'self'"] } },
     }),
   );
+  app.get("/favicon.ico", (_req, res) => {
+    res.status(204).end();
+  });
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });

@@ -1,7 +1,9 @@
 import { pino, type Logger } from "pino";
 
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
+// A phone number: + and 7 or more digits, or 9 or more digits on their own (dates have 8), never part of a
+// longer token such as a CallSid.
+const PHONE = /(?<![\w+])(?:\+\d[\d\s().-]{5,}\d|\d[\d\s().-]{7,}\d)(?![\w])/g;
 
 /** Phone numbers and email addresses never reach the logs whole (DESIGN.md section 5). */
 export function maskText(text: string): string {
@@ -9,7 +11,8 @@ export function maskText(text: string): string {
     .replace(EMAIL, (_match, first: string, domain: string) => `${first}***@${domain}`)
     .replace(PHONE, (match) => {
       const digits = match.replace(/\D/g, "");
-      return digits.length < 7 ? match : `${match.startsWith("+") ? "+" : ""}${"*".repeat(digits.length - 2)}${digits.slice(-2)}`;
+      if (digits.length < (match.startsWith("+") ? 7 : 9)) return match;
+      return `${match.startsWith("+") ? "+" : ""}${"*".repeat(digits.length - 2)}${digits.slice(-2)}`;
     });
 }
 

@@ -86,5 +86,5 @@ export function timelineBar(segments: Segment[]): Html {
     x += width;
     return rect;
   });
-  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" role="img" aria-label="call timeline">${rects}</svg>`;
+  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" preserveAspectRatio="xMinYMin meet" role="img" aria-label="call timeline">${rects}</svg>`;
 }

@@ -86,7 +86,7 @@ export function lineRoutes(deps: LineDeps): Router {
     twimlRoute({
       log,
       body: P.callParams,
-      answer: async (p) => {
+      answer: async (p, requestLog) => {
         let meta = await sessions.meta(p.CallSid);
         if (!meta) {
           const caller = identifyCaller(config, p.From);
@@ -107,7 +107,7 @@ export function lineRoutes(deps: LineDeps): Router {
               callsInLastDay,
             })
           ).meta;
-          log.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill }, "call received");
+          requestLog.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill }, "call received");
         }
         await timeline.append(p.CallSid, "received", {
           at: stamp(),

@@ -31,7 +31,8 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
   log: Logger;
   body: B;
   query?: Q;
-  answer: (params: z.infer<B> & z.infer<Q>) => Promise<string>;
+  /** `log` is the request's logger: its lines carry the request id. */
+  answer: (params: z.infer<B> & z.infer<Q>, log: Logger) => Promise<string>;
   fallback: (params: z.infer<B> & z.infer<Q>) => string;
 }): RequestHandler {
   type Params = z.infer<B> & z.infer<Q>;
@@ -47,10 +48,11 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
       return;
     }
     let twiml: string;
+    const log = (req as { log?: Logger }).log ?? options.log;
     try {
-      twiml = await options.answer(params);
+      twiml = await options.answer(params, log);
     } catch (error) {
-      options.log.error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
+      log.error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
       twiml = options.fallback(params);
     }
     res.type("text/xml").send(twiml);

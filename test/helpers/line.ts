@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import twilio from "twilio";
 import { loadConfig } from "../../src/config.ts";
 import { startLine, type RunningLine } from "../../src/server.ts";
@@ -49,15 +49,26 @@ export interface TestLine {
 /** The line on a free port, with its own Redis prefix; PUBLIC_BASE_URL is a public name, as in production. */
 export async function startTestLine(
   name: string,
-  options: { env?: Record<string, string>; statusPage?: StatusPage; workers?: boolean; prefix?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    statusPage?: StatusPage;
+    workers?: boolean;
+    prefix?: string;
+    log?: Logger;
+    /** Serve under the URL it listens on (for the simulator, which follows TwiML URLs), not a public name. */
+    publicIsLocal?: boolean;
+  } = {},
 ): Promise<TestLine> {
   const prefix = options.prefix ?? uniquePrefix(name);
   const redis = connectRedis(options.env?.REDIS_URL ?? REDIS_URL);
-  const publicBase = "https://line.example.test";
+  let publicBase = "https://line.example.test";
   const line = await startLine({
-    config: (port) => loadConfig({ ...baseEnv(prefix, options.env), PORT: String(port), PUBLIC_BASE_URL: publicBase }),
+    config: (port) => {
+      if (options.publicIsLocal) publicBase = `http://127.0.0.1:${port}`;
+      return loadConfig({ ...baseEnv(prefix, options.env), PORT: String(port), PUBLIC_BASE_URL: publicBase });
+    },
     redis,
-    log: pino({ level: "silent" }),
+    log: options.log ?? pino({ level: "silent" }),
     port: 0,
     host: "127.0.0.1",
     statusPage: options.statusPage,

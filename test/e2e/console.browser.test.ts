@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { SimulatedCall } from "../../src/simulator/carrier.ts";
+import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
+import { ACCOUNT_SID, AUTH_TOKEN, CONSOLE_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { startSmtp } from "../helpers/receivers.ts";
+import { waitFor } from "../../src/simulator/wait.ts";
+
+// Debian's chromium, which .ci/run installs when it is missing; Playwright's own browser download is not used.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = "test-artifacts";
+const PARTNER = "+15557770001";
+
+let t: TestLine;
+let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
+  smtp = await startSmtp();
+  const partners = join(mkdtempSync(join(tmpdir(), "el-e2e-")), "partners.json");
+  writeFileSync(partners, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test" } }));
+  t = await startTestLine("browser", { workers: true, publicIsLocal: true, env: { SMTP_URL: smtp.url, PARTNERS_FILE: partners, TRANSCRIPTION_WAIT_SECONDS: "1", FOLLOWUP_RETRY_DELAY_MS: "50" } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await t?.stop();
+  await smtp?.close();
+});
+
+async function logIn(page: Page) {
+  await page.goto(`${t.line.url}/console/login`);
+  await page.getByLabel("Console token").fill(CONSOLE_TOKEN);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(`${t.line.url}/console`);
+}
+
+it("staff log in, follow a voicemail call, record the partner's reply and reorder the roster", async () => {
+  // A call that went to voicemail: all three engineers missed, the caller left a message.
+  const c = new TestCall(t.twilio, PARTNER);
+  await c.incoming();
+  await c.dialEnded(1, "no-answer");
+  await c.whisper(2);
+  await c.dialEnded(2, "completed", 18);
+  await c.dialEnded(3, "busy");
+  await c.recorded(33);
+  await c.recordingStatus();
+  await c.hungUp(140);
+  await c.transcribed("Payments fail for every user since 9 am. Email me at jane dot doe at acme dot com.");
+  const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
+  await waitFor(async () => (await t.twilio.api(`/api/incidents/${incidentId}`)).json.followup.case.state === "awaiting-reply", "the follow-up to go out");
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors: string[] = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  await logIn(page);
+
+  await page.getByRole("link", { name: incidentId }).click();
+  await page.waitForURL(`**/console/calls/${c.callSid}`);
+  const bar = page.locator("svg.timeline-bar");
+  expect(await bar.locator("g.segment-missed").count()).toBe(3);
+  await expect(bar.locator("g.segment-missed text").allTextContents()).resolves.toEqual(["Ada: no answer", "Grace: answered, not accepted", "Linus: busy"]);
+  await expect(bar.locator("g.segment-voicemail text").textContent()).resolves.toBe("voicemail left");
+  await expect(page.locator("blockquote.transcript").textContent()).resolves.toContain("Email me at jane dot doe at acme dot com");
+  await expect(page.locator(".email pre").textContent()).resolves.toContain("x-trace-id");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "console-call.png"), fullPage: true });
+
+  await page.getByRole("button", { name: "Record partner reply" }).click();
+  await expect(page.locator(".notice").textContent()).resolves.toContain("Partner reply recorded");
+  await expect(page.locator(".case-state").textContent()).resolves.toContain("Case replied");
+  expect((await t.twilio.api(`/api/incidents/${incidentId}`)).json.followup.case.state).toBe("replied");
+
+  await page.getByRole("link", { name: "Roster" }).click();
+  await page.getByRole("button", { name: "move engineer 2 up" }).click();
+  await expect(page.getByLabel("number of engineer 1").inputValue()).resolves.toBe(ENGINEERS[1]!.number);
+
+  // The next call, placed by the carrier simulator, rings the new engineer 1 first.
+  const next = await new SimulatedCall(
+    { target: t.line.url, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, lineNumber: "+15550009999" },
+    callerSchema.parse({ number: "+15557770002" }),
+    [engineerSchema.parse({ does: "accept", answerAfter: 3 })],
+  ).run();
+  expect(next.events.find((e) => e.kind === "rings")!.text).toContain(ENGINEERS[1]!.number);
+  expect(next.bridgedLevel).toBe(1);
+  expect(errors, errors.join("\n")).toEqual([]);
+  await page.close();
+}, 60_000);
