@@ -56,6 +56,7 @@ program
   .option("--concurrency <n>", "load mode: callers at once")
   .option("--calls <m>", "load mode: how many calls in all")
   .option("--no-transcripts", "leave the transcripts out of the printed report")
+  .option("--publish <url>", "post the report to that line's console (drill results page); needs --token")
   .action(async (paths: string[], options: DrillOptions) => {
     process.exitCode = await drillCommand(paths, options);
   });

@@ -1,5 +1,6 @@
 import type { Engineer } from "../roster/engineers.ts";
 import type { IncidentView } from "../incidents/incidents.ts";
+import type { CallRecord } from "../line/sessions.ts";
 import type { StoredDrillReport } from "./drill-reports.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
@@ -30,7 +31,7 @@ ${error ? html`<p class="error">${error}</p>` : ""}
 
 const seconds = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} s`);
 
-export function dashboardPage(incidents: IncidentView[], status: { spooled: number; redis: boolean }, csrf: string): string {
+export function dashboardPage(incidents: IncidentView[], inProgress: CallRecord[], status: { spooled: number; redis: boolean }, csrf: string): string {
   const rows = incidents.map(
     (i) => html`<tr class="outcome-${i.outcome}">
 <td>${i.raisedAt.replace("T", " ").slice(0, 19)}</td>
@@ -46,6 +47,9 @@ export function dashboardPage(incidents: IncidentView[], status: { spooled: numb
     "Incidents",
     html`<h1>Calls and incidents</h1>
 <p class="status ${status.redis ? "" : "error"}">Redis ${status.redis ? "up" : "DOWN"}; ${status.spooled} write(s) waiting in the spool.</p>
+${inProgress.length
+    ? html`<h2>Calls in progress</h2><ul class="live">${inProgress.map((c) => html`<li>${c.meta.startedAt.slice(11, 19)} ${c.meta.partner?.name ?? c.meta.from} — ${c.stage}${c.stage === "hunting" ? ` engineer ${c.level}` : ""}${c.meta.drill ? " (drill)" : ""}</li>`)}</ul>`
+    : ""}
 <table><thead><tr><th>Raised</th><th>Incident</th><th>Outcome</th><th>Partner</th><th></th><th>Time to a human</th><th>Follow-up email</th><th>Case</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="8">No incidents yet.</td></tr>`}</tbody></table>`,
     { csrf },

@@ -4,6 +4,7 @@ import { ExpressAdapter } from "@bull-board/express";
 import express, { Router, type Request, type Response } from "express";
 import { ZodError } from "zod";
 import { CaseError } from "../followup/cases.ts";
+import type { CallRecord } from "../line/sessions.ts";
 import type { Services } from "../services.ts";
 import type { ConsoleSession } from "./auth.ts";
 import { drillReportSchema, type DrillReports } from "./drill-reports.ts";
@@ -44,9 +45,11 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
   });
 
   router.get("/", async (_req, res) => {
-    const list = await incidents.list(100);
+    const [list, recent] = await Promise.all([incidents.list(100), sessions.recent(50)]);
+    const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
+    const inProgress = calls.filter((call): call is CallRecord => call !== null && call.outcome === null);
     const redisUp = redis.status === "ready";
-    res.type("html").send(dashboardPage(list, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
+    res.type("html").send(dashboardPage(list, inProgress, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
   });
 
   router.get("/calls/:callSid", async (req, res) => {

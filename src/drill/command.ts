@@ -15,6 +15,7 @@ export interface DrillOptions {
   concurrency?: string;
   calls?: string;
   transcripts: boolean;
+  publish?: string;
 }
 
 const WRITERS = { json: jsonReport, junit: junitReport, html: htmlReport } as const;
@@ -57,6 +58,10 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
     const report = await runDrill(scenarios, target, label, (scenario) => console.log(progressLine(scenario)));
     console.log(`\n${textReport(report, { transcripts: options.transcripts })}`);
     writeReports(report, reports);
+    if (options.publish) {
+      const published = await publish(report, options.publish, options.token);
+      if (published) return usage(published);
+    }
     return report.passed ? 0 : 1;
   } finally {
     await local?.close();
@@ -80,6 +85,19 @@ function writeReports(report: DrillReport, reports: { format: keyof typeof WRITE
     writeFileSync(file, WRITERS[format](report));
     console.log(`wrote the ${format} report to ${file}`);
   }
+}
+
+/** Posts the report to a line's console (its drill results page); returns an error message, or null. */
+async function publish(report: DrillReport, url: string, token: string | undefined): Promise<string | null> {
+  if (!token) return "--publish needs --token (the console's CONSOLE_TOKEN)";
+  const response = await fetch(`${url.replace(/\/+$/, "")}/api/drill-reports`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(report),
+  });
+  if (!response.ok) return `publishing the report to ${url} failed: HTTP ${response.status} ${await response.text()}`;
+  console.log(`published the report to ${url}/console/drills`);
+  return null;
 }
 
 function remoteTarget(options: DrillOptions): DrillTarget | string {

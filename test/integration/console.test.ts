@@ -73,6 +73,21 @@ describe("every console and API route", () => {
   });
 });
 
+describe("the incidents page", () => {
+  it("shows calls still in progress, with where they are", async () => {
+    const c = new TestCall(t.twilio, "+15557770055");
+    await c.incoming();
+    await c.dialEnded(1, "no-answer");
+    const page = await (await get("/console", { authorization: `Bearer ${CONSOLE_TOKEN}` })).text();
+    expect(page).toContain("Calls in progress");
+    expect(page).toContain("+15557770055 — hunting engineer 2");
+    await c.hungUp(30);
+    const after = await (await get("/console", { authorization: `Bearer ${CONSOLE_TOKEN}` })).text();
+    expect(after).not.toContain("+15557770055 — hunting");
+    expect(after).toMatch(/<td>abandoned<\/td>\s*<td>\+15557770055<\/td>/);
+  });
+});
+
 describe("the roster", () => {
   it("refuses a number that is not E.164, naming the engineer, and keeps the roster", async () => {
     const { cookie, csrf } = await login();

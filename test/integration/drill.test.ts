@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drillCommand } from "../../src/drill/command.ts";
 import { startLocalStack } from "../../src/drill/local.ts";
+import { CONSOLE_TOKEN, startTestLine } from "../helpers/line.ts";
 import { runDrill } from "../../src/simulator/drill.ts";
 import { runLoad } from "../../src/simulator/load.ts";
 import { htmlReport, junitReport, textReport } from "../../src/simulator/report.ts";
@@ -68,6 +70,18 @@ describe("the drill runner against the real line", () => {
 });
 
 describe("npm run drill", () => {
+  it("publishes its report to a line's console with --publish", async () => {
+    const console_ = await startTestLine("drill-publish");
+    try {
+      const code = await drillCommand(["drills/03-failed-and-declined.yaml"], { lineNumber: "+15550009999", transcripts: false, publish: console_.line.url, token: CONSOLE_TOKEN });
+      expect(code).toBe(0);
+      const page = await (await fetch(`${console_.line.url}/console/drills`, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } })).text();
+      expect(page).toContain("a failed line and a declined whisper, then engineer 3");
+    } finally {
+      await console_.stop();
+    }
+  });
+
   it("exits non-zero on a bad scenario file, naming file, path and reason, before dialling anything", async () => {
     const dir = mkdtempSync(join(tmpdir(), "el-badfile-"));
     writeFileSync(join(dir, "bad.yaml"), "name: bad\ncalls:\n  - caller: { number: '+15557770001' }\n    engineers: []\n    expect: {}\n");
