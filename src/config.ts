@@ -58,8 +58,6 @@ const envSchema = z
     }
   });
 
-export type Env = z.input<typeof envSchema>;
-
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

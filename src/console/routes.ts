@@ -1,7 +1,7 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import express, { Router, type Request, type Response } from "express";
+import express, { Router, type Response } from "express";
 import { ZodError } from "zod";
 import { CaseError } from "../followup/cases.ts";
 import type { CallRecord } from "../line/sessions.ts";
@@ -37,11 +37,11 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
     }),
   );
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
-  const back = (req: Request, res: Response, to: string) => res.redirect(303, to);
+  const back = (res: Response, to: string) => res.redirect(303, to);
 
-  router.post("/logout", (req, res) => {
+  router.post("/logout", (_req, res) => {
     session.logout(res);
-    back(req, res, "/console/login");
+    back(res, "/console/login");
   });
 
   router.get("/", async (_req, res) => {
@@ -73,7 +73,7 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
         return;
       }
       const incident = await incidents.get(id);
-      back(req, res, `/console/calls/${incident!.callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
+      back(res, `/console/calls/${incident!.callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
     });
   }
 
@@ -92,11 +92,11 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
       res.status(400).type("html").send(rosterPage(await roster.current(), csrf(res), `Not saved: ${zodMessage(error).replace(/^(\d+)\./, (_m, i: string) => `engineer ${Number(i) + 1} `)}`));
       return;
     }
-    back(req, res, "/console/roster");
+    back(res, "/console/roster");
   });
   router.post("/roster/move-up/:level", async (req, res) => {
     await roster.moveUp(Number(req.params.level));
-    back(req, res, "/console/roster");
+    back(res, "/console/roster");
   });
 
   router.get("/drills", async (_req, res) => {
@@ -115,7 +115,7 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
       return;
     }
     await reports.add(parsed.data);
-    back(req, res, "/console/drills");
+    back(res, "/console/drills");
   });
 
   const board = new ExpressAdapter();

@@ -308,4 +308,3 @@ type WriteResult<K extends WriteOp["op"]> = K extends "hash"
     : K extends "raise"
       ? { raised: boolean; incidentId: string | null }
       : undefined;
-export type { Op };

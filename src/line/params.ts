@@ -14,7 +14,6 @@ export const callParams = z.looseObject({
   CallStatus: z.string().min(1),
   Direction: z.string().optional(),
 });
-export type CallParams = z.infer<typeof callParams>;
 
 export const gatherParams = callParams.extend({ Digits: z.string().optional() });
 

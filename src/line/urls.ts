@@ -14,7 +14,7 @@ export const paths = {
   status: "/voice/status",
 } as const;
 
-export type LinePath = (typeof paths)[keyof typeof paths];
+type LinePath = (typeof paths)[keyof typeof paths];
 
 export function lineUrl(base: string, path: LinePath, query: Record<string, string | number> = {}): string {
   const search = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)])).toString();
