@@ -17,9 +17,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A redis-server of the test's own, with AOF on as in production, which the test can stop and start. */
+/**
+ * A redis-server of the test's own, with AOF on as in production, which the test can stop and start again
+ * on the same port. redis-server cannot pick its own port, so a port another test took first is retried.
+ */
 export async function ownRedis() {
-  const port = await freePort();
+  let port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "el-redis-"));
   let child: ChildProcess | null = null;
   const ping = async () => {
@@ -35,8 +38,10 @@ export async function ownRedis() {
     }
   };
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir], { stdio: "ignore" });
-    await waitFor(ping, `redis-server on port ${port}`);
+    const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir], { stdio: "ignore" });
+    child = server;
+    await waitFor(async () => server.exitCode !== null || (await ping()), `redis-server on port ${port}`);
+    if (server.exitCode !== null) throw new Error(`redis-server could not start on port ${port}`);
   };
   const stop = async () => {
     if (!child) return;
@@ -45,6 +50,14 @@ export async function ownRedis() {
     await exited;
     child = null;
   };
-  await start();
+  for (let tries = 1; ; tries++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (tries === 5) throw error;
+      port = await freePort();
+    }
+  }
   return { url: `redis://127.0.0.1:${port}`, start, stop };
 }

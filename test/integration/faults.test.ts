@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobId } from "../../src/followup/queues.ts";
 import { waitFor } from "../../src/simulator/wait.ts";
 import { ENGINEERS, startTestLine, TestCall, TwilioClient, baseEnv, type TestLine } from "../helpers/line.ts";
-import { freePort, ownRedis } from "../helpers/processes.ts";
+import { ownRedis } from "../helpers/processes.ts";
 import { deleteKeys, testRedis, uniquePrefix } from "../helpers/redis.ts";
 
 const numberDialled = (twiml: string) => /<Number[^>]*>([^<]+)<\/Number>/.exec(twiml)?.[1];
@@ -74,36 +75,43 @@ describe("Redis stops in the middle of 20 concurrent calls", () => {
 
 describe("the line killed between two webhooks of a call", () => {
   it("continues each call from Redis after a SIGKILL and a restart", async () => {
-    const port = await freePort();
     const prefix = uniquePrefix("sigkill");
-    const env = { ...process.env, ...baseEnv(prefix, { PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, RUN_WORKERS: "false" }) };
+    // PORT=0: the process picks a free port and logs it, so no other test can take it in between.
+    const env = { ...process.env, ...baseEnv(prefix, { PORT: "0", PUBLIC_BASE_URL: "https://line.example.test", RUN_WORKERS: "false", LOG_LEVEL: "info" }) };
     const start = async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], { env, stdio: "ignore" });
-      await waitFor(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false), "the line to serve", 20_000);
-      return child;
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], { env, stdio: ["ignore", "pipe", "inherit"] });
+      const port = await new Promise<number>((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout! });
+        lines.on("line", (line) => {
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (entry.msg === "emergency line listening") resolve(entry.port!);
+        });
+        child.once("exit", (code) => reject(new Error(`the line exited with ${code}`)));
+      });
+      return { child, client: new TwilioClient(`http://127.0.0.1:${port}`, "https://line.example.test") };
     };
-    const client = new TwilioClient(`http://127.0.0.1:${port}`, `http://127.0.0.1:${port}`);
     const redis = testRedis();
     let line = await start();
     try {
-      const c = new TestCall(client, "+15557770042");
+      const c = new TestCall(line.client, "+15557770042");
       await c.incoming();
       expect(numberDialled((await c.dialEnded(1, "no-answer")).body)).toBe(ENGINEERS[1]!.number);
 
-      const killed = once(line, "exit");
-      line.kill("SIGKILL");
+      const killed = once(line.child, "exit");
+      line.child.kill("SIGKILL");
       await killed;
       line = await start();
 
-      await c.whisper(2);
-      await c.pressOnWhisper(2, "1");
-      expect((await c.dialEnded(2, "completed", 45)).body).toContain("<Hangup/>");
-      await c.hungUp(80);
-      const view = (await client.api(`/api/calls/${c.callSid}`)).json;
+      const after = c.via(line.client);
+      await after.whisper(2);
+      await after.pressOnWhisper(2, "1");
+      expect((await after.dialEnded(2, "completed", 45)).body).toContain("<Hangup/>");
+      await after.hungUp(80);
+      const view = (await line.client.api(`/api/calls/${c.callSid}`)).json;
       expect(view.outcome).toBe("connected");
       expect(view.attempts.map((a: { result: string }) => a.result)).toEqual(["no-answer", "accepted"]);
     } finally {
-      line.kill("SIGKILL");
+      line.child.kill("SIGKILL");
       await deleteKeys(redis, prefix);
       redis.disconnect();
     }
