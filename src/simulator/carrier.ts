@@ -302,11 +302,15 @@ export class SimulatedCall {
     }
     this.note(party, "answers", behaviour.does === "voicemail" ? "a personal voicemail picks up" : "picks up");
     const answeredAt = this.clock;
+    // sendDigits are played to the engineer's phone once it answers (extensions, PINs).
+    const sendDigits = answering.noun.attrs.sendDigits;
+    if (sendDigits) this.note("carrier", "note", `sends ${sendDigits} to ${party}`);
     const legParams = {
       AccountSid: this.options.accountSid,
       CallSid: answering.legSid,
       ParentCallSid: this.callSid,
-      From: this.caller.number,
+      // The engineer sees the Dial's callerId, or by default the caller's own number.
+      From: verb.attrs.callerId ?? this.caller.number,
       To: answering.noun.text,
       CallStatus: "in-progress",
       Direction: "outbound-dial",

@@ -127,6 +127,12 @@ describe("Dial", () => {
     expect(Number(action.params.DialCallDuration)).toBeGreaterThanOrEqual(30);
   });
 
+  it("shows the engineer the Dial's callerId and plays a Number's sendDigits", async () => {
+    const { requests, result } = await call('<Dial callerId="+15550009999" action="/voice/after"><Number url="/voice/whisper" sendDigits="ww123">+15550001001</Number></Dial>', { "/voice/whisper": "" }, {}, [{ does: "accept", answerAfter: 2 }]);
+    expect(requests.find((r) => r.path === "/voice/whisper")!.params.From).toBe("+15550009999");
+    expect(result.events.some((e) => e.party === "carrier" && e.text === "sends ww123 to engineer 1")).toBe(true);
+  });
+
   it("does not bridge a personal voicemail: the whisper times out and hangs up the leg", async () => {
     const { requests, result } = await call(dial(), { "/voice/whisper": '<Gather numDigits="1" timeout="10" action="/voice/accept"><Say>press 1</Say></Gather><Hangup/>' }, {}, [{ does: "voicemail", answerAfter: 12 }]);
     expect(requests.map((r) => r.path)).not.toContain("/voice/accept");

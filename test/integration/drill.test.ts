@@ -7,7 +7,7 @@ import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drillCommand } from "../../src/drill/command.ts";
 import { startLocalStack } from "../../src/drill/local.ts";
-import { CONSOLE_TOKEN, startTestLine } from "../helpers/line.ts";
+import { ACCOUNT_SID, AUTH_TOKEN, CONSOLE_TOKEN, startTestLine } from "../helpers/line.ts";
 import { runDrill } from "../../src/simulator/drill.ts";
 import { runLoad } from "../../src/simulator/load.ts";
 import { htmlReport, junitReport, textReport } from "../../src/simulator/report.ts";
@@ -66,6 +66,40 @@ describe("the drill runner against the real line", () => {
     expect(result.outcomes).toEqual({ connected: 16, voicemail: 8 });
     expect(result.latencyMs.p50).toBeGreaterThan(0);
     expect(result.latencyMs.p99).toBeGreaterThanOrEqual(result.latencyMs.p50);
+  });
+});
+
+describe("npm run drill --target", () => {
+  it("drives a deployed line over HTTP, and says what it cannot see from outside", async () => {
+    const deployed = await startTestLine("drill-target", { publicIsLocal: true });
+    const saved = { sid: process.env.TWILIO_ACCOUNT_SID, token: process.env.TWILIO_AUTH_TOKEN };
+    process.env.TWILIO_ACCOUNT_SID = ACCOUNT_SID;
+    process.env.TWILIO_AUTH_TOKEN = AUTH_TOKEN;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "el-target-"));
+      const out = join(dir, "report.json");
+      const code = await drillCommand(["drills/02-third-engineer-accepts.yaml", "drills/06-status-page-no-key.yaml"], {
+        lineNumber: "+15550009999",
+        transcripts: false,
+        target: deployed.line.url,
+        token: CONSOLE_TOKEN,
+        report: ["json", out],
+      });
+      expect(code).toBe(0);
+      const report = JSON.parse(readFileSync(out, "utf8"));
+      const [third, statusPage] = report.scenarios;
+      expect(third.passed).toBe(true);
+      expect(third.calls[0].checks.find((c: { name: string }) => c.name === "mobilised")).toMatchObject({ ok: null, actual: "not visible on a deployed line" });
+      expect(statusPage.skipped).toContain("cannot arrange on a deployed line");
+      const incidents = (await deployed.twilio.api("/api/incidents")).json.incidents;
+      expect(incidents.map((i: { outcome: string }) => i.outcome)).toEqual(["connected"]);
+    } finally {
+      process.env.TWILIO_ACCOUNT_SID = saved.sid;
+      process.env.TWILIO_AUTH_TOKEN = saved.token;
+      if (saved.sid === undefined) delete process.env.TWILIO_ACCOUNT_SID;
+      if (saved.token === undefined) delete process.env.TWILIO_AUTH_TOKEN;
+      await deployed.stop();
+    }
   });
 });
 
