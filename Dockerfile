@@ -4,6 +4,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 COPY src ./src
 COPY tsconfig.json ./
+RUN mkdir -p /app/var && chown node /app/var
 USER node
 ENV NODE_ENV=production
 EXPOSE 3000

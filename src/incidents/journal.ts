@@ -48,6 +48,7 @@ redis.call('HSET', KEYS[1], 'incidentId', ARGV[2])
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'callSid', ARGV[3], 'raisedAt', ARGV[4], 'severity', 'SEV1', 'outcome', ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[5] - ARGV[6] * 1000)
 return 1`;
 
 const APPEND_ONCE = `
@@ -211,7 +212,10 @@ export class Journal {
         for (const [field, value] of Object.entries(op.setnx)) multi.hsetnx(key, field, value);
         if (Object.keys(op.set).length) multi.hset(key, op.set);
         multi.expire(key, RETENTION_SECONDS);
-        if (op.indexAt !== undefined) multi.zadd(this.keys.calls(), "NX", op.indexAt, op.callSid);
+        if (op.indexAt !== undefined) {
+          // The index forgets calls whose sessions have expired.
+          multi.zadd(this.keys.calls(), "NX", op.indexAt, op.callSid).zremrangebyscore(this.keys.calls(), "-inf", op.indexAt - RETENTION_SECONDS * 1000);
+        }
         const fields = Object.keys(op.setnx);
         if (fields.length) multi.hmget(key, ...fields);
         const results = (await multi.exec()) ?? [];

@@ -28,6 +28,13 @@ describe("docker-compose.yml", () => {
     expect(compose.services.worker.depends_on.mailpit).toBeDefined();
   });
 
+  it("keeps the line's spool on a volume, so writes waiting for Redis survive a restart", () => {
+    const line = compose.services.line;
+    expect(line.volumes).toContain("line-spool:/app/var");
+    expect(line.environment.SPOOL_FILE).toMatch(/^\/app\/var\//);
+    expect(Object.keys(compose.volumes)).toContain("line-spool");
+  });
+
   it("checks the line's readiness on the route DESIGN.md names", () => {
     expect(compose.services.line.healthcheck.test.join(" ")).toContain("/readyz");
   });
