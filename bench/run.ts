@@ -32,7 +32,7 @@ const OPEN_LOOP_SECONDS = 10;
 const BURST_CALLS = 200;
 
 async function startServer(mode: "line" | "bare"): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/server.ts", mode], { env: { ...process.env, ...ENV }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", "tsx", "bench/server.ts", mode], { env: { ...process.env, ...ENV }, stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
@@ -100,6 +100,7 @@ async function openLoopLatency(url: string) {
   const total = OPEN_LOOP_RATE * OPEN_LOOP_SECONDS;
   const interval = 1000 / OPEN_LOOP_RATE;
   const latencies: number[] = [];
+  const byStep: number[][] = [[], [], []];
   let failures = 0;
   const calls = Array.from({ length: Math.ceil(total / 3) }, () => `CA${randomBytes(16).toString("hex")}`);
   const send = async (index: number) => {
@@ -117,6 +118,7 @@ async function openLoopLatency(url: string) {
     const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature }, body: new URLSearchParams(params) });
     await response.text();
     latencies.push(performance.now() - sent);
+    byStep[step]!.push(performance.now() - sent);
     if (!response.ok) failures++;
   };
   // Call k's three webhooks go out at k*3 slots but spread 200 ms apart, keeping each call in order.
@@ -132,7 +134,8 @@ async function openLoopLatency(url: string) {
   }
   await Promise.all(pending);
   const sorted = latencies.sort((a, b) => a - b);
-  return { sent: total, failures, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 };
+  const stepP99 = byStep.map((values) => percentile(values.sort((a, b) => a - b), 99));
+  return { sent: total, failures, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0, stepP99 };
 }
 
 /** BURST_CALLS callers at once, to the end; then exactly one incident and one job of each kind per call. */
@@ -161,7 +164,7 @@ async function main() {
     const lineResult = await lineThroughput(line.url);
     console.log(`line: ${lineResult.callsPerSecond.toFixed(1)} calls/s, ${lineResult.webhooksPerSecond.toFixed(0)} webhooks/s (${IN_FLIGHT} calls in flight, ${lineResult.calls} calls, ${lineResult.errors} errors)`);
     const latency = await openLoopLatency(line.url);
-    console.log(`open loop ${OPEN_LOOP_RATE} webhooks/s for ${OPEN_LOOP_SECONDS} s: p50 ${latency.p50.toFixed(2)} ms, p95 ${latency.p95.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms, ${latency.failures} failed of ${latency.sent}`);
+    console.log(`open loop ${OPEN_LOOP_RATE} webhooks/s for ${OPEN_LOOP_SECONDS} s: p50 ${latency.p50.toFixed(2)} ms, p95 ${latency.p95.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms, ${latency.failures} failed of ${latency.sent}; p99 by webhook: incoming ${latency.stepP99[0]!.toFixed(1)} ms, dial ${latency.stepP99[1]!.toFixed(1)} ms, status ${latency.stepP99[2]!.toFixed(1)} ms`);
     const burstResult = await burst(line.url, redis);
     const exact =
       burstResult.incidents === BURST_CALLS &&

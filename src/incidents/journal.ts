@@ -230,12 +230,12 @@ export class Journal {
         const raised =
           (await this.redis.eval(RAISE_ONCE, 3, this.keys.call(op.callSid), this.keys.incident(op.incidentId), this.keys.incidents(), op.outcome, op.incidentId, op.callSid, op.at, Date.parse(op.at), RETENTION_SECONDS)) === 1;
         const incidentId = raised ? op.incidentId : await this.redis.hget(this.keys.call(op.callSid), "incidentId");
-        if (raised) {
-          await this.apply({ op: "timeline", callSid: op.callSid, key: "incident", event: { at: op.at, event: "incident.raised", text: op.timelineText } });
-          this.onRaised(op.outcome);
-        }
-        // Ensured on every raise, replays included: a crash between raising and queueing heals here.
-        if (incidentId) await this.enqueue(incidentId, op.emailDelayMs);
+        // The jobs are ensured on every raise, replays included: a crash between raising and queueing heals here.
+        await Promise.all([
+          raised && this.apply({ op: "timeline", callSid: op.callSid, key: "incident", event: { at: op.at, event: "incident.raised", text: op.timelineText } }),
+          incidentId && this.enqueue(incidentId, op.emailDelayMs),
+        ]);
+        if (raised) this.onRaised(op.outcome);
         return { raised, incidentId };
       }
       case "transcribed":
@@ -244,8 +244,8 @@ export class Journal {
       case "ended": {
         const [stage, outcome] = await this.redis.hmget(this.keys.call(op.callSid), "stage", "outcome");
         if (stage === null) return undefined; // a call this line never saw
-        await this.apply(this.endedHash(op));
-        await this.apply(this.endedTimeline(op));
+        // Sent together, so Redis takes them in this order in one round trip.
+        await Promise.all([this.apply(this.endedHash(op)), this.apply(this.endedTimeline(op))]);
         if (!outcome) await this.apply(raiseOp(op.callSid, outcomeOnHangup(stageSchema.catch("greeting").parse(stage)), new Date(op.at), 0));
         return undefined;
       }

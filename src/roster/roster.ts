@@ -28,8 +28,12 @@ export class Roster {
   async current(): Promise<Engineer[]> {
     try {
       const key = this.keys.roster();
-      await this.redis.set(key, JSON.stringify(this.lastKnown), "NX");
-      const stored = await this.redis.get(key);
+      // One round trip on every call but the very first, which seeds the roster from ENGINEERS.
+      let stored = await this.redis.get(key);
+      if (stored === null) {
+        await this.redis.set(key, JSON.stringify(this.lastKnown), "NX");
+        stored = await this.redis.get(key);
+      }
       if (stored) this.lastKnown = rosterSchema.parse(JSON.parse(stored));
     } catch {
       // Keep the last roster known; the caller must still reach someone.
