@@ -61,7 +61,8 @@ export function lineRoutes(deps: LineDeps): Router {
     if (!meta) throw new Error(`no session for call ${callSid}`);
     return meta;
   };
-  const dialStep = async (meta: CallMeta, level: number, intro: "hold" | "another"): Promise<string> => {
+  /** Records that a level is being dialled and answers its Dial, after the greeting or a hold prompt. */
+  const dialStep = async (meta: CallMeta, level: number, intro: "greeting" | "hold" | "another"): Promise<string> => {
     await sessions.setStage(meta.callSid, "hunting", level);
     await timeline.append(meta.callSid, `dial:${level}`, {
       at: stamp(),
@@ -69,7 +70,8 @@ export function lineRoutes(deps: LineDeps): Router {
       level,
       text: `Dialling ${who(meta.engineers, level)}`,
     });
-    return twiml({ step: "dial", intro, dial: target(meta.callSid, level, meta.engineers) });
+    const dial = target(meta.callSid, level, meta.engineers);
+    return twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
   };
 
   const router = Router();
@@ -87,7 +89,9 @@ export function lineRoutes(deps: LineDeps): Router {
       log,
       body: P.callParams,
       answer: async (p, requestLog) => {
-        let meta = await sessions.meta(p.CallSid);
+        // Unreadable (Redis away) counts as a new call: its session is then spooled like any other write,
+        // so a call that starts during an outage still gets its incident once Redis is back.
+        let meta = await sessions.meta(p.CallSid).catch(() => null);
         if (!meta) {
           const caller = identifyCaller(config, p.From);
           const [callsInLastDay, statusNotice, engineers] = await Promise.all([
@@ -123,9 +127,7 @@ export function lineRoutes(deps: LineDeps): Router {
           });
           return twiml({ step: "status-notice", drill: meta.drill, notice: meta.statusNotice });
         }
-        await sessions.setStage(p.CallSid, "hunting", 1);
-        await timeline.append(p.CallSid, "dial:1", { at: stamp(), event: "engineer.dialled", level: 1, text: `Dialling ${who(meta.engineers, 1)}` });
-        return twiml({ step: "greeting", drill: meta.drill, dial: target(p.CallSid, 1, meta.engineers) });
+        return dialStep(meta, 1, "greeting");
       },
       fallback: (p) =>
         twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: target(p.CallSid, 1, roster.known()) }),

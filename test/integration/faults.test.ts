@@ -22,13 +22,21 @@ describe("Redis stops in the middle of 20 concurrent calls", () => {
     await redis.stop();
   });
 
-  it("keeps every caller moving, then has every incident and follow-up exactly once", async () => {
+  it("keeps every caller moving, even one who calls during the outage, then has every incident and follow-up exactly once", async () => {
     const calls = Array.from({ length: 20 }, (_, i) => new TestCall(t.twilio, `+1555777${String(1000 + i)}`));
     await Promise.all(calls.map((c) => c.incoming()));
 
     await redis.stop();
     const notReady = await fetch(`${t.line.url}/readyz`);
     expect(notReady.status).toBe(503);
+
+    // A 21st caller dials in while Redis is down, and nobody answers.
+    const late = new TestCall(t.twilio, "+15557772000");
+    expect(numberDialled((await late.incoming()).body)).toBe(ENGINEERS[0]!.number);
+    expect(numberDialled((await late.dialEnded(1, "no-answer")).body)).toBe(ENGINEERS[1]!.number);
+    expect(numberDialled((await late.dialEnded(2, "busy")).body)).toBe(ENGINEERS[2]!.number);
+    expect((await late.dialEnded(3, "failed")).body).toContain("<Record");
+    await late.hungUp(70);
 
     await Promise.all(
       calls.map(async (c, i) => {
@@ -54,11 +62,15 @@ describe("Redis stops in the middle of 20 concurrent calls", () => {
     await redis.start();
     await waitFor(async () => (await (await fetch(`${t.line.url}/readyz`)).json()).spooled === 0, "the spool to drain", 15_000);
 
+    const lateView = (await t.twilio.api(`/api/calls/${late.callSid}`)).json;
+    expect(lateView.outcome).toBe("voicemail");
+    expect(lateView.attempts.map((a: { result: string }) => a.result)).toEqual(["no-answer", "busy", "failed"]);
+    calls.push(late);
     const views = await Promise.all(calls.map(async (c) => (await t.twilio.api(`/api/calls/${c.callSid}`)).json));
-    expect(views.map((v) => v.outcome)).toEqual(calls.map((_, i) => (i % 2 === 0 ? "connected" : "voicemail")));
+    expect(views.map((v) => v.outcome)).toEqual(calls.map((_, i) => (i === 20 ? "voicemail" : i % 2 === 0 ? "connected" : "voicemail")));
     expect(views.every((v) => /^INC-/.test(v.incidentId))).toBe(true);
     const incidents = (await t.twilio.api("/api/incidents?limit=100")).json.incidents;
-    expect(incidents).toHaveLength(20);
+    expect(incidents).toHaveLength(21);
     expect(new Set(incidents.map((i: { callSid: string }) => i.callSid))).toEqual(new Set(calls.map((c) => c.callSid)));
     for (const view of views) {
       for (const [queue, kind] of [[t.line.queues.mobilise, "mobilise"], [t.line.queues.email, "email"]] as const) {
@@ -68,8 +80,8 @@ describe("Redis stops in the middle of 20 concurrent calls", () => {
       expect(incident.timeline.filter((e: { event: string }) => e.event === "incident.raised")).toHaveLength(1);
       expect(incident.timeline.map((e: { event: string }) => e.event)).toContain("call.ended");
     }
-    expect(await t.line.queues.mobilise.getJobCountByTypes("waiting", "delayed", "completed", "active", "failed")).toBe(20);
-    expect(await t.line.queues.email.getJobCountByTypes("waiting", "delayed", "completed", "active", "failed")).toBe(20);
+    expect(await t.line.queues.mobilise.getJobCountByTypes("waiting", "delayed", "completed", "active", "failed")).toBe(21);
+    expect(await t.line.queues.email.getJobCountByTypes("waiting", "delayed", "completed", "active", "failed")).toBe(21);
   }, 60_000);
 });
 
