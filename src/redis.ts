@@ -37,12 +37,17 @@ export function redisKeys(prefix: string) {
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
-/** Removes every key under a prefix: how drills, benchmarks and tests clean up after themselves. */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+/** Every key under a prefix, a batch at a time (SCAN, so a large keyspace never blocks Redis). */
+export async function* keysUnder(redis: Redis, prefix: string): AsyncGenerator<string[]> {
   let cursor = "0";
   do {
     const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
     cursor = next;
-    if (keys.length) await redis.del(...keys);
+    if (keys.length) yield keys;
   } while (cursor !== "0");
+}
+
+/** Removes every key under a prefix: how drills, benchmarks and tests clean up after themselves. */
+export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+  for await (const keys of keysUnder(redis, prefix)) await redis.del(...keys);
 }

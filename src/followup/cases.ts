@@ -31,7 +31,7 @@ export class CaseDesk {
   /** Called once the follow-up email is sent: starts the hold of the current generation. */
   async startHold(incidentId: string): Promise<void> {
     const { followup, queues, holdMs, now } = this.deps;
-    const { callSid } = await this.incident(incidentId);
+    const callSid = await this.callSid(incidentId);
     const current = await followup.read(incidentId);
     const closesAt = new Date(now().getTime() + holdMs).toISOString();
     if (await followup.transitionCase(incidentId, ["open"], "awaiting-reply", { closesAt })) {
@@ -41,7 +41,7 @@ export class CaseDesk {
   }
 
   async reply(incidentId: string): Promise<CaseState> {
-    const { callSid } = await this.incident(incidentId);
+    const callSid = await this.callSid(incidentId);
     const { followup, queues, now } = this.deps;
     const before = (await followup.read(incidentId)).case;
     if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "closed"], "replied", { repliedAt: now().toISOString() })) {
@@ -52,7 +52,7 @@ export class CaseDesk {
   }
 
   async reopen(incidentId: string): Promise<CaseState> {
-    const { callSid } = await this.incident(incidentId);
+    const callSid = await this.callSid(incidentId);
     const { followup, queues, holdMs, now } = this.deps;
     const before = (await followup.read(incidentId)).case;
     const generation = before.generation + 1;
@@ -72,16 +72,16 @@ export class CaseDesk {
     if (current.generation !== generation) return false;
     const closed = await followup.transitionCase(incidentId, ["awaiting-reply"], "closed", { closedAt: now().toISOString() });
     if (closed) {
-      const { callSid } = await this.incident(incidentId);
+      const callSid = await this.callSid(incidentId);
       await this.note(callSid, `closed:${generation}`, "Case closed: no reply from the partner within the hold");
     }
     return closed;
   }
 
-  private async incident(incidentId: string) {
-    const incident = await this.deps.incidents.get(incidentId);
-    if (!incident) throw new CaseError(404, `no incident ${incidentId}`);
-    return incident;
+  private async callSid(incidentId: string): Promise<string> {
+    const callSid = await this.deps.incidents.callSidOf(incidentId);
+    if (!callSid) throw new CaseError(404, `no incident ${incidentId}`);
+    return callSid;
   }
 
   private async note(callSid: string, key: string, text: string): Promise<void> {

@@ -33,16 +33,7 @@ export interface IncidentsDeps {
 }
 
 export class Incidents {
-  private readonly redis: Redis;
-  private readonly keys: RedisKeys;
-  private readonly sessions: CallSessions;
-  private readonly timeline: Timeline;
-  private readonly queues: FollowupQueues;
-  private readonly followup: FollowupState;
-
-  constructor(private readonly deps: IncidentsDeps) {
-    ({ redis: this.redis, keys: this.keys, sessions: this.sessions, timeline: this.timeline, queues: this.queues, followup: this.followup } = deps);
-  }
+  constructor(private readonly deps: IncidentsDeps) {}
 
   /**
    * Records the call's outcome and raises its incident, once per CallSid; then makes sure the follow-up jobs
@@ -70,18 +61,18 @@ export class Incidents {
    * the transcript names. After, nothing is sent twice: a new address is recorded on the incident for staff.
    */
   readonly transcriptionArrived = async (callSid: string): Promise<void> => {
-    const incidentId = await this.redis.hget(this.keys.call(callSid), "incidentId");
+    const incidentId = await this.deps.redis.hget(this.deps.keys.call(callSid), "incidentId");
     if (!incidentId) return;
-    const { email } = await this.followup.read(incidentId);
+    const { email } = await this.deps.followup.read(incidentId);
     if (email.state !== "sent") {
-      await this.queues.releaseEmail(incidentId);
+      await this.deps.queues.releaseEmail(incidentId);
       return;
     }
     const view = await this.get(incidentId);
     const spoken = view?.voicemail?.contact?.email;
     if (spoken && spoken !== email.to) {
-      await this.followup.write(incidentId, "email", { lateContact: spoken });
-      await this.timeline.append(callSid, "late-contact", {
+      await this.deps.followup.write(incidentId, "email", { lateContact: spoken });
+      await this.deps.timeline.append(callSid, "late-contact", {
         at: this.deps.now().toISOString(),
         event: "followup.late-contact",
         text: `Transcript names ${spoken}, after the follow-up went to ${email.to}; not sent again — staff, forward it if needed`,
@@ -89,13 +80,18 @@ export class Incidents {
     }
   };
 
+  /** The call an incident belongs to, without assembling the whole incident. */
+  async callSidOf(id: string): Promise<string | null> {
+    return this.deps.redis.hget(this.deps.keys.incident(id), "callSid");
+  }
+
   async get(id: string): Promise<IncidentView | null> {
-    const row = await this.redis.hgetall(this.keys.incident(id));
+    const row = await this.deps.redis.hgetall(this.deps.keys.incident(id));
     if (!row.id) return null;
     const incident = incidentRowSchema.parse(row);
-    const call = await this.sessions.get(incident.callSid);
+    const call = await this.deps.sessions.get(incident.callSid);
     if (!call) return null;
-    const [timeline, jobs, followup] = await Promise.all([this.timeline.read(incident.callSid), this.queues.jobStates(id), this.followup.read(id)]);
+    const [timeline, jobs, followup] = await Promise.all([this.deps.timeline.read(incident.callSid), this.deps.queues.jobStates(id), this.deps.followup.read(id)]);
     return incidentView(incident, call, timeline, this.deps.misuseLimit, {
       mobilise: { ...followup.mobilise, job: jobs.mobilise },
       email: { ...followup.email, job: jobs.email },
@@ -105,7 +101,7 @@ export class Incidents {
 
   /** Newest first. */
   async list(limit: number): Promise<IncidentView[]> {
-    const ids = await this.redis.zrevrange(this.keys.incidents(), 0, limit - 1);
+    const ids = await this.deps.redis.zrevrange(this.deps.keys.incidents(), 0, limit - 1);
     const views = await Promise.all(ids.map((id) => this.get(id)));
     return views.filter((view): view is IncidentView => view !== null);
   }

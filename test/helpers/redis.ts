@@ -12,15 +12,12 @@ export function testRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 }
 
+import { keysUnder } from "../../src/redis.ts";
+
 export { deleteByPrefix as deleteKeys } from "../../src/redis.ts";
 
 export async function countKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = "0";
   let count = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-    cursor = next;
-    count += keys.length;
-  } while (cursor !== "0");
+  for await (const keys of keysUnder(redis, prefix)) count += keys.length;
   return count;
 }
