@@ -72,8 +72,8 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
         res.status(error.status).type("html").send(layout("Case", html`<p class="error">${error.message}</p>`, { csrf: csrf(res) }));
         return;
       }
-      const incident = await incidents.get(id);
-      back(res, `/console/calls/${incident!.callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
+      const callSid = await incidents.callSidOf(id);
+      back(res, `/console/calls/${callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
     });
   }
 
