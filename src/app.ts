@@ -5,10 +5,8 @@ import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { staffApi } from "./console/api.ts";
 import { consoleSession } from "./console/auth.ts";
-import { DrillReports } from "./console/drill-reports.ts";
-import { createMetrics } from "./console/metrics.ts";
 import { consoleRoutes } from "./console/routes.ts";
-import { lineRoutes } from "./line/routes.ts";
+import { lineRoutes } from "./line/router.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
 
@@ -24,10 +22,8 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   const page =
     statusPage ??
     createStatusPage({ baseUrl: config.STATUSPAGE_URL, onError: (err) => log.warn({ err }, "status page unavailable; greeting without notice") });
-  const metrics = createMetrics(services);
-  services.journal.onRaised = (outcome) => metrics.calls.inc({ outcome });
+  const { metrics } = services;
   const session = consoleSession(config.CONSOLE_TOKEN, { secure: config.PUBLIC_BASE_URL.startsWith("https:") });
-  const reports = new DrillReports(redis, services.keys);
 
   const app = express();
   app.disable("x-powered-by");
@@ -72,9 +68,9 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log }));
-  app.use("/api", secureHeaders, express.json({ limit: "2mb" }), staffApi({ ...services, reports, token: config.CONSOLE_TOKEN }));
+  app.use("/api", secureHeaders, express.json({ limit: "2mb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
   // bull-board's UI loads its own scripts and styles: it gets a CSP of its own, our pages keep the strict one.
   app.use("/console/queues", helmet({ contentSecurityPolicy: false }));
-  app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services, session, reports));
+  app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services, session));
   return app;
 }

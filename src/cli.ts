@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { drillCommand, type DrillOptions } from "./drill/command.ts";
 import { renderSamples } from "./line/samples.ts";
 import { createLogger } from "./log.ts";
-import { connectRedis } from "./redis.ts";
+import { connectRedis } from "./store/redis.ts";
 import { startLine } from "./server.ts";
 import { createServices, startServiceWorkers } from "./services.ts";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { engineersSchema } from "./roster/engineers.ts";
-import { partnerDirectorySchema, type PartnerDirectory } from "./roster/partners.ts";
-import { e164 } from "./roster/phone.ts";
+import { engineersSchema } from "./call/engineers.ts";
+import { partnerDirectorySchema, type PartnerDirectory } from "./call/partners.ts";
+import { e164 } from "./call/phone.ts";
 
 const csv = (value: string | undefined) =>
   (value ?? "")

@@ -1,54 +1,75 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { outcomeOnHangup } from "./call/flow.ts";
 import type { Config } from "./config.ts";
 import { CaseDesk } from "./followup/cases.ts";
+import { IncidentViews } from "./followup/incident-view.ts";
 import { FollowupQueues } from "./followup/queues.ts";
-import { FollowupState } from "./followup/state.ts";
 import { startWorkers } from "./followup/workers.ts";
 import { Incidents } from "./incidents/incidents.ts";
-import { Journal, Spool } from "./incidents/journal.ts";
-import { Timeline } from "./incidents/timeline.ts";
-import { CallSessions } from "./line/sessions.ts";
-import { CallerUsage } from "./roster/caller-usage.ts";
-import { Roster } from "./roster/roster.ts";
-import { redisKeys } from "./redis.ts";
+import { createMetrics } from "./metrics.ts";
+import { CallerUsage } from "./store/caller-usage.ts";
+import { DrillReports } from "./store/drill-reports.ts";
+import { FollowupState } from "./store/followup-state.ts";
+import { Journal } from "./store/journal.ts";
+import { redisKeys } from "./store/redis.ts";
+import { Roster } from "./store/roster.ts";
+import { CallSessions } from "./store/sessions.ts";
+import { Spool } from "./store/spool.ts";
+import { Timeline } from "./store/timeline.ts";
 
-/** The stores and queues every process (web, worker) shares, built once over one Redis connection. */
+/**
+ * The stores, queues and capabilities every process (web, worker) shares, built once over one Redis
+ * connection, bottom layer first: each gets what it needs in its constructor (docs/architecture.md, "Layers").
+ */
 export function createServices({ config, redis, log, now = () => new Date() }: { config: Config; redis: Redis; log: Logger; now?: () => Date }) {
   const keys = redisKeys(config.REDIS_PREFIX);
   const queues = new FollowupQueues(redis, keys.bull(), { attempts: config.FOLLOWUP_ATTEMPTS, delayMs: config.FOLLOWUP_RETRY_DELAY_MS });
-  const journal = new Journal(redis, keys, new Spool(config.SPOOL_FILE), (id, emailDelayMs) => queues.enqueueForIncident(id, { emailDelayMs }), log);
+  let spooled = () => 0;
+  const metrics = createMetrics({ queues: () => queues.all(), spooled: () => spooled() });
+  const transcriptionWaitMs = config.TRANSCRIPTION_WAIT_SECONDS * 1000;
+  const journal = new Journal(
+    redis,
+    keys,
+    new Spool(config.SPOOL_FILE),
+    {
+      onHangup: (stage) => {
+        const outcome = outcomeOnHangup(stage);
+        return { outcome, emailDelayMs: 0 };
+      },
+      incidentRaised: async ({ incidentId, outcome, emailDelayMs, first }) => {
+        await queues.enqueueForIncident(incidentId, { emailDelayMs });
+        if (first) metrics.calls.inc({ outcome });
+      },
+      transcriptionStored: (callSid) => queues.transcriptionStored(callSid),
+    },
+    log,
+  );
+  spooled = () => journal.backlog;
   const sessions = new CallSessions(redis, keys, journal);
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);
   const usage = new CallerUsage(redis, keys);
   const roster = new Roster(redis, keys, config.ENGINEERS);
-  const incidents = new Incidents({
-    redis,
-    keys,
-    sessions,
-    timeline,
-    queues,
-    followup,
-    journal,
-    transcriptionWaitMs: config.TRANSCRIPTION_WAIT_SECONDS * 1000,
-    misuseLimit: config.MISUSE_CALLS_PER_DAY,
-    now,
-  });
-  journal.onTranscribed = incidents.transcriptionArrived;
+  const reports = new DrillReports(redis, keys);
+  const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
+  const views = new IncidentViews({ incidents, followup, jobStates: queues.jobStates });
   const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
   return {
     config,
     redis,
     keys,
     journal,
+    metrics,
     usage,
     roster,
+    reports,
     sessions,
     timeline,
     queues,
     followup,
     incidents,
+    views,
     cases,
     now,
     async close() {
@@ -60,5 +81,6 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
 export type Services = ReturnType<typeof createServices>;
 
 export function startServiceWorkers(services: Services, log: Logger) {
-  return startWorkers({ ...services, prefix: services.keys.bull(), log });
+  const { incidents } = services;
+  return startWorkers({ ...services, prefix: services.keys.bull(), incidentOfCall: (callSid) => incidents.idOfCall(callSid), log });
 }

@@ -1,17 +1,17 @@
 import { Router } from "express";
 import { z } from "zod";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
-import { drillReportSchema, type DrillReports } from "./drill-reports.ts";
-import type { Incidents } from "../incidents/incidents.ts";
-import type { Timeline } from "../incidents/timeline.ts";
-import type { CallSessions } from "../line/sessions.ts";
+import type { IncidentViews } from "../followup/incident-view.ts";
+import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
+import type { CallSessions } from "../store/sessions.ts";
+import type { Timeline } from "../store/timeline.ts";
 import { requireBearer } from "./auth.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
-/** The staff API of DESIGN.md section 2: JSON, bearer CONSOLE_TOKEN. */
-export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; incidents: Incidents; cases: CaseDesk; reports: DrillReports }): Router {
-  const { sessions, timeline, incidents, cases, reports } = deps;
+/** The staff API (docs/architecture.md, "Routes"): JSON, bearer CONSOLE_TOKEN. */
+export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; views: IncidentViews; cases: CaseDesk; reports: DrillReports }): Router {
+  const { sessions, timeline, views, cases, reports } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
 
@@ -48,11 +48,11 @@ export function staffApi(deps: { token: string; sessions: CallSessions; timeline
       res.status(400).json({ error: `invalid query: ${query.error.issues[0]?.path.join(".")}: ${query.error.issues[0]?.message}` });
       return;
     }
-    res.json({ incidents: await incidents.list(query.data.limit) });
+    res.json({ incidents: await views.list(query.data.limit) });
   });
 
   router.get("/incidents/:id", async (req, res) => {
-    const incident = await incidents.get(req.params.id);
+    const incident = await views.get(req.params.id);
     if (!incident) {
       res.status(404).json({ error: `no incident ${req.params.id}` });
       return;

@@ -1,7 +1,7 @@
-import type { Engineer } from "../roster/engineers.ts";
-import type { IncidentView } from "../incidents/incidents.ts";
-import type { CallRecord } from "../line/sessions.ts";
-import type { StoredDrillReport } from "./drill-reports.ts";
+import type { Engineer } from "../call/engineers.ts";
+import type { IncidentView } from "../followup/incident-view.ts";
+import type { CallRecord } from "../call/records.ts";
+import type { StoredDrillReport } from "../store/drill-reports.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 

@@ -3,19 +3,37 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import express, { Router, type Response } from "express";
 import { ZodError } from "zod";
-import { CaseError } from "../followup/cases.ts";
-import type { CallRecord } from "../line/sessions.ts";
-import type { Services } from "../services.ts";
+import type { Redis } from "ioredis";
+import type { CallRecord } from "../call/records.ts";
+import { CaseError, type CaseDesk } from "../followup/cases.ts";
+import type { IncidentViews } from "../followup/incident-view.ts";
+import type { FollowupQueues } from "../followup/queues.ts";
+import type { Incidents } from "../incidents/incidents.ts";
+import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
+import type { Journal } from "../store/journal.ts";
+import type { Roster } from "../store/roster.ts";
+import type { CallSessions } from "../store/sessions.ts";
 import type { ConsoleSession } from "./auth.ts";
-import { drillReportSchema, type DrillReports } from "./drill-reports.ts";
 import { callPage, CONSOLE_CSS, dashboardPage, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
 import { html } from "./html.ts";
 
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
+export interface ConsoleDeps {
+  incidents: Incidents;
+  views: IncidentViews;
+  sessions: CallSessions;
+  roster: Roster;
+  cases: CaseDesk;
+  journal: Journal;
+  queues: FollowupQueues;
+  reports: DrillReports;
+  redis: Redis;
+}
+
 /** GET /console and its pages. Every page and form needs a staff session (or the bearer token). */
-export function consoleRoutes(services: Services, session: ConsoleSession, reports: DrillReports): Router {
-  const { incidents, sessions, roster, cases, journal, redis } = services;
+export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Router {
+  const { incidents, views, sessions, roster, cases, journal, redis, reports } = deps;
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: "256kb" }));
 
@@ -45,16 +63,26 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
   });
 
   router.get("/", async (_req, res) => {
-    const [list, recent] = await Promise.all([incidents.list(100), sessions.recent(50)]);
+    const [list, recent] = await Promise.all([views.list(100), sessions.recent(50)]);
     const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
     const inProgress = calls.filter((call): call is CallRecord => call !== null && call.outcome === null);
     const redisUp = redis.status === "ready";
     res.type("html").send(dashboardPage(list, inProgress, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
   });
 
+  // A stable link by incident id (pages and emails carry it): the incident's call page.
+  router.get("/incidents/:id", async (req, res) => {
+    const callSid = await incidents.callSidOf(req.params.id);
+    if (!callSid) {
+      res.status(404).type("html").send(layout("Not found", html`<h1>No incident ${req.params.id}</h1>`, { csrf: csrf(res) }));
+      return;
+    }
+    back(res, `/console/calls/${encodeURIComponent(callSid)}`);
+  });
+
   router.get("/calls/:callSid", async (req, res) => {
     const call = await sessions.get(req.params.callSid);
-    const incident = call?.incidentId ? await incidents.get(call.incidentId) : null;
+    const incident = call?.incidentId ? await views.get(call.incidentId) : null;
     if (!incident) {
       res.status(404).type("html").send(layout("Not found", html`<h1>No incident for call ${req.params.callSid} yet</h1>`, { csrf: csrf(res) }));
       return;
@@ -120,7 +148,7 @@ export function consoleRoutes(services: Services, session: ConsoleSession, repor
 
   const board = new ExpressAdapter();
   board.setBasePath("/console/queues");
-  createBullBoard({ queues: [services.queues.mobilise, services.queues.email, services.queues.caseClose].map((q) => new BullMQAdapter(q)), serverAdapter: board });
+  createBullBoard({ queues: deps.queues.all().map((q) => new BullMQAdapter(q)), serverAdapter: board });
   router.use("/queues", board.getRouter());
 
   return router;

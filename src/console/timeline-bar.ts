@@ -1,4 +1,4 @@
-import type { TimelineEvent } from "../incidents/timeline.ts";
+import type { TimelineEvent } from "../call/timeline-events.ts";
 import { html, type Html } from "./html.ts";
 
 export interface Segment {
@@ -24,7 +24,8 @@ const RESULT_WORDS: Record<string, string> = {
  */
 export function timelineSegments(events: TimelineEvent[], attempts: { level: number; result: string; engineer: { name?: string; number: string } }[]): Segment[] {
   const t = (e: TimelineEvent) => Date.parse(e.at);
-  const find = (event: string, level?: number) => events.find((e) => e.event === event && (level === undefined || e.level === level));
+  const levelOf = (e: TimelineEvent) => ("level" in e ? e.level : undefined);
+  const find = (event: TimelineEvent["event"], level?: number) => events.find((e) => e.event === event && (level === undefined || levelOf(e) === level));
   const start = events[0] ? t(events[0]) : 0;
   const end = events.length ? Math.max(...events.map(t)) : 0;
   const segments: Segment[] = [];
@@ -37,11 +38,11 @@ export function timelineSegments(events: TimelineEvent[], attempts: { level: num
     segments.push({ label: "status page notice", kind: "notice", from: t(notice), to: choice ? t(choice) : end });
   }
   for (const dialled of events.filter((e) => e.event === "engineer.dialled")) {
-    const level = dialled.level ?? 0;
+    const level = levelOf(dialled) ?? 0;
     const attempt = attempts.find((a) => a.level === level);
     const who = attempt?.engineer.name ?? `engineer ${level}`;
     const accepted = find("engineer.accepted", level);
-    const legEnd = events.find((e) => (e.event === "engineer.missed" || e.event === "conversation.ended") && e.level === level);
+    const legEnd = events.find((e) => (e.event === "engineer.missed" || e.event === "conversation.ended") && levelOf(e) === level);
     if (accepted) {
       segments.push({ label: `${who}: ringing`, kind: "ring", from: t(dialled), to: t(accepted) });
       segments.push({ label: `talking with ${who}`, kind: "talk", from: t(accepted), to: legEnd ? t(legEnd) : end });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { loadConfig } from "../config.ts";
-import { connectRedis, deleteByPrefix } from "../redis.ts";
+import { connectRedis, deleteByPrefix } from "../store/redis.ts";
 import { startLine, type RunningLine } from "../server.ts";
 import { createServices, startServiceWorkers } from "../services.ts";
 import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simulator/capture.ts";

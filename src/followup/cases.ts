@@ -1,7 +1,8 @@
+import { timeline as events, type TimelineEvent } from "../call/timeline-events.ts";
 import type { Incidents } from "../incidents/incidents.ts";
-import type { Timeline } from "../incidents/timeline.ts";
+import type { CaseState, FollowupState } from "../store/followup-state.ts";
+import type { Timeline } from "../store/timeline.ts";
 import type { FollowupQueues } from "./queues.ts";
-import type { CaseState, FollowupState } from "./state.ts";
 
 export class CaseError extends Error {
   constructor(
@@ -36,7 +37,7 @@ export class CaseDesk {
     const closesAt = new Date(now().getTime() + holdMs).toISOString();
     if (await followup.transitionCase(incidentId, ["open"], "awaiting-reply", { closesAt })) {
       await queues.scheduleCaseClose(incidentId, current.case.generation, holdMs);
-      await this.note(callSid, `hold:${current.case.generation}`, `Case awaiting the partner's reply; closes at ${closesAt} without one`);
+      await this.note(callSid, events.caseHold(now().toISOString(), current.case.generation, closesAt));
     }
   }
 
@@ -46,7 +47,7 @@ export class CaseDesk {
     const before = (await followup.read(incidentId)).case;
     if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "closed"], "replied", { repliedAt: now().toISOString() })) {
       await queues.cancelCaseClose(incidentId, before.generation);
-      await this.note(callSid, `reply:${before.generation}`, "Partner replied; the case stays open for the engineers");
+      await this.note(callSid, events.caseReplied(now().toISOString(), before.generation));
     }
     return (await followup.read(incidentId)).case;
   }
@@ -61,7 +62,7 @@ export class CaseDesk {
       throw new CaseError(409, `case ${incidentId} is ${before.state}, not closed: only a closed case can be reopened`);
     }
     await queues.scheduleCaseClose(incidentId, generation, holdMs);
-    await this.note(callSid, `reopen:${generation}`, `Case reopened by staff; closes at ${closesAt} without a reply`);
+    await this.note(callSid, events.caseReopened(now().toISOString(), generation, closesAt));
     return (await followup.read(incidentId)).case;
   }
 
@@ -73,7 +74,7 @@ export class CaseDesk {
     const closed = await followup.transitionCase(incidentId, ["awaiting-reply"], "closed", { closedAt: now().toISOString() });
     if (closed) {
       const callSid = await this.callSid(incidentId);
-      await this.note(callSid, `closed:${generation}`, "Case closed: no reply from the partner within the hold");
+      await this.note(callSid, events.caseClosed(now().toISOString(), generation));
     }
     return closed;
   }
@@ -84,7 +85,7 @@ export class CaseDesk {
     return callSid;
   }
 
-  private async note(callSid: string, key: string, text: string): Promise<void> {
-    await this.deps.timeline.append(callSid, `case:${key}`, { at: this.deps.now().toISOString(), event: "case", text });
+  private async note(callSid: string, event: TimelineEvent): Promise<void> {
+    await this.deps.timeline.append(callSid, event);
   }
 }

@@ -1,22 +1,10 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { z } from "zod";
-
-export const QUEUE_NAMES = { mobilise: "mobilise", email: "followup-email", caseClose: "case-close" } as const;
-type Kind = keyof typeof QUEUE_NAMES;
-
-export const incidentJobSchema = z.object({ incidentId: z.string() });
-export type IncidentJob = z.infer<typeof incidentJobSchema>;
-export const caseCloseJobSchema = incidentJobSchema.extend({ generation: z.number().int() });
-export type CaseCloseJob = z.infer<typeof caseCloseJobSchema>;
-
-/**
- * Job ids derive from the incident id: BullMQ ignores an add whose id exists, so raising the same incident
- * again (a replayed webhook) never queues a second page or email. Finished jobs are kept for that reason.
- */
-export function jobId(kind: Kind, incidentId: string, generation?: number): string {
-  return `${kind}-${incidentId}${generation ? `-${generation}` : ""}`;
-}
+import { CASE_CLOSE_QUEUE, type CaseCloseJob } from "./jobs/case-close.ts";
+import { FOLLOWUP_EMAIL_QUEUE } from "./jobs/followup-email.ts";
+import { jobId, type IncidentJob } from "./jobs/incident-job.ts";
+import { MOBILISE_QUEUE } from "./jobs/mobilise.ts";
+import { TRANSCRIPTION_QUEUE, type TranscriptionJob } from "./jobs/transcription.ts";
 
 const RETAIN_SECONDS = 90 * 24 * 3600;
 
@@ -25,25 +13,32 @@ export interface RetryPolicy {
   delayMs: number;
 }
 
+/** The follow-up's queues, and every way work is put on them. Each add is idempotent by its job id. */
 export class FollowupQueues {
   readonly mobilise: Queue;
   readonly email: Queue;
   readonly caseClose: Queue;
+  readonly transcription: Queue;
   private readonly jobOptions: JobsOptions;
 
   constructor(connection: Redis, prefix: string, retry: RetryPolicy) {
     const options = { connection, prefix };
-    this.mobilise = new Queue(QUEUE_NAMES.mobilise, options);
-    this.email = new Queue(QUEUE_NAMES.email, options);
-    this.caseClose = new Queue(QUEUE_NAMES.caseClose, options);
+    this.mobilise = new Queue(MOBILISE_QUEUE, options);
+    this.email = new Queue(FOLLOWUP_EMAIL_QUEUE, options);
+    this.caseClose = new Queue(CASE_CLOSE_QUEUE, options);
+    this.transcription = new Queue(TRANSCRIPTION_QUEUE, options);
     // With Redis away the queues emit connection errors; the adds that fail are spooled by the journal.
-    for (const queue of [this.mobilise, this.email, this.caseClose]) queue.on("error", () => {});
+    for (const queue of this.all()) queue.on("error", () => {});
     this.jobOptions = {
       attempts: retry.attempts,
       backoff: { type: "exponential", delay: retry.delayMs },
       removeOnComplete: { age: RETAIN_SECONDS },
       removeOnFail: { age: RETAIN_SECONDS },
     };
+  }
+
+  all(): Queue[] {
+    return [this.mobilise, this.email, this.caseClose, this.transcription];
   }
 
   /**
@@ -53,8 +48,8 @@ export class FollowupQueues {
   async enqueueForIncident(incidentId: string, { emailDelayMs = 0 } = {}): Promise<void> {
     const data: IncidentJob = { incidentId };
     await Promise.all([
-      this.mobilise.add("mobilise", data, { ...this.jobOptions, jobId: jobId("mobilise", incidentId) }),
-      this.email.add("followup-email", data, { ...this.jobOptions, jobId: jobId("email", incidentId), delay: emailDelayMs }),
+      this.mobilise.add(MOBILISE_QUEUE, data, { ...this.jobOptions, jobId: jobId("mobilise", incidentId) }),
+      this.email.add(FOLLOWUP_EMAIL_QUEUE, data, { ...this.jobOptions, jobId: jobId("email", incidentId), delay: emailDelayMs }),
     ]);
   }
 
@@ -63,10 +58,16 @@ export class FollowupQueues {
     if (job && (await job.isDelayed())) await job.promote();
   }
 
+  /** One job per call: a transcription retried by Twilio changes nothing more. */
+  async transcriptionStored(callSid: string): Promise<void> {
+    const data: TranscriptionJob = { callSid };
+    await this.transcription.add(TRANSCRIPTION_QUEUE, data, { ...this.jobOptions, jobId: jobId("transcription", callSid) });
+  }
+
   /** A generation per hold: reopening a case arms a new hold, whose job must not collide with the old one. */
   async scheduleCaseClose(incidentId: string, generation: number, delayMs: number): Promise<void> {
     const data: CaseCloseJob = { incidentId, generation };
-    await this.caseClose.add("case-close", data, { ...this.jobOptions, jobId: jobId("caseClose", incidentId, generation), delay: delayMs });
+    await this.caseClose.add(CASE_CLOSE_QUEUE, data, { ...this.jobOptions, jobId: jobId("caseClose", incidentId, generation), delay: delayMs });
   }
 
   async cancelCaseClose(incidentId: string, generation: number): Promise<void> {
@@ -74,16 +75,16 @@ export class FollowupQueues {
     if (job && (await job.isDelayed())) await job.remove();
   }
 
-  async jobStates(incidentId: string): Promise<{ mobilise: string; email: string }> {
-    const state = async (queue: Queue, kind: Kind) => {
+  readonly jobStates = async (incidentId: string): Promise<{ mobilise: string; email: string }> => {
+    const state = async (queue: Queue, kind: string) => {
       const job = await queue.getJob(jobId(kind, incidentId));
       return job ? await job.getState() : "not-queued";
     };
     const [mobilise, email] = await Promise.all([state(this.mobilise, "mobilise"), state(this.email, "email")]);
     return { mobilise, email };
-  }
+  };
 
   async close(): Promise<void> {
-    await Promise.all([this.mobilise.close(), this.email.close(), this.caseClose.close()]);
+    await Promise.all(this.all().map((queue) => queue.close()));
   }
 }

@@ -1,6 +1,6 @@
-import type { Partner } from "../roster/partners.ts";
-import { digitByDigit } from "../roster/phone.ts";
-import type { StatusNotice } from "../statuspage/client.ts";
+import type { Partner } from "../call/partners.ts";
+import { digitByDigit } from "../call/phone.ts";
+import type { StatusNotice } from "../call/records.ts";
 
 /** Every sentence the line speaks, in one place, so staff can review wording in twiml/ when it changes. */
 const DRILL = "This is a drill. No real incident is being reported.";

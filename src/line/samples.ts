@@ -1,4 +1,4 @@
-import { render, type DialTarget, type Step } from "./twiml.ts";
+import { render, type DialTarget, type TwimlDocument } from "./twiml.ts";
 
 /**
  * One sample of every document the line answers with, rendered by the real code. `emergency-line
@@ -14,7 +14,7 @@ const ENGINEERS = [
 const PARTNER_CALLER = { from: "+15557770001", partner: { name: "Acme Payments", email: "oncall@acme.test" }, drill: false };
 const dial = (level: number): DialTarget => ({ level, engineer: ENGINEERS[level - 1]!, callSid: CALL_SID, ringTimeout: 20 });
 
-export const SAMPLE_STEPS: Record<string, Step> = {
+export const SAMPLE_STEPS: Record<string, TwimlDocument> = {
   "greeting": { step: "greeting", drill: false, dial: dial(1) },
   "greeting-drill": { step: "greeting", drill: true, dial: dial(1) },
   "status-notice": {

@@ -1,7 +1,7 @@
 import twilio from "twilio";
-import type { Engineer } from "../roster/engineers.ts";
-import type { Partner } from "../roster/partners.ts";
-import type { StatusNotice } from "../statuspage/client.ts";
+import type { Engineer } from "../call/engineers.ts";
+import type { Partner } from "../call/partners.ts";
+import type { StatusNotice } from "../call/records.ts";
 import * as say from "./prompts.ts";
 import { lineUrl, paths } from "./urls.ts";
 
@@ -21,8 +21,8 @@ export interface DialTarget {
   ringTimeout: number;
 }
 
-/** Every document the line answers with. The name is what twiml/ files and tests call each step. */
-export type Step =
+/** Every TwiML document the line answers with. `step` is what twiml/ files and tests call each one. */
+export type TwimlDocument =
   | { step: "greeting"; drill: boolean; dial: DialTarget }
   | { step: "status-notice"; drill: boolean; notice: StatusNotice }
   | { step: "status-goodbye" }
@@ -36,7 +36,7 @@ export type Step =
   | { step: "empty" };
 
 /** `pretty` is for people reading twiml/; Twilio gets the compact form. */
-export function render(base: string, step: Step, { pretty = false } = {}): string {
+export function render(base: string, step: TwimlDocument, { pretty = false } = {}): string {
   const response = new VoiceResponse();
   switch (step.step) {
     case "greeting":

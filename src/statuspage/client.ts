@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { StatusNotice } from "../call/records.ts";
 
 const unresolvedSchema = z.object({
   incidents: z.array(
@@ -10,10 +11,7 @@ const unresolvedSchema = z.object({
   ),
 });
 
-export interface StatusNotice {
-  name: string;
-  link: string | null;
-}
+export type { StatusNotice };
 
 export interface StatusPage {
   /** The unresolved incident to announce, or null. Never throws and never takes longer than the budget. */

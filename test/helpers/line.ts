@@ -7,7 +7,7 @@ import twilio from "twilio";
 import { loadConfig } from "../../src/config.ts";
 import { startLine, type RunningLine } from "../../src/server.ts";
 import type { StatusPage } from "../../src/statuspage/client.ts";
-import { connectRedis } from "../../src/redis.ts";
+import { connectRedis } from "../../src/store/redis.ts";
 import { deleteKeys, REDIS_URL, uniquePrefix } from "./redis.ts";
 
 export const AUTH_TOKEN = "test-auth-token-0123456789abcdef";

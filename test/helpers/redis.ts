@@ -12,9 +12,9 @@ export function testRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 }
 
-import { keysUnder } from "../../src/redis.ts";
+import { keysUnder } from "../../src/store/redis.ts";
 
-export { deleteByPrefix as deleteKeys } from "../../src/redis.ts";
+export { deleteByPrefix as deleteKeys } from "../../src/store/redis.ts";
 
 export async function countKeys(redis: Redis, prefix: string): Promise<number> {
   let count = 0;

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jobId } from "../../src/followup/queues.ts";
+import { jobId } from "../../src/followup/jobs/incident-job.ts";
 import { waitFor } from "../../src/simulator/wait.ts";
 import { ENGINEERS, startTestLine, TestCall, TwilioClient, baseEnv, type TestLine } from "../helpers/line.ts";
 import { ownRedis } from "../helpers/processes.ts";

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REQUESTED_ITEMS } from "../../src/followup/message.ts";
-import { jobId } from "../../src/followup/queues.ts";
+import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
+import { jobId } from "../../src/followup/jobs/incident-job.ts";
 import { CONSOLE_TOKEN, DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
 import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
 

@@ -3,8 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, expect, it } from "vitest";
-import { raiseOp, Journal, Spool, type WriteOp } from "../../src/incidents/journal.ts";
-import { redisKeys } from "../../src/redis.ts";
+import { timeline as events } from "../../src/call/timeline-events.ts";
+import { Journal } from "../../src/store/journal.ts";
+import { Spool } from "../../src/store/spool.ts";
+import { raiseOp, type WriteOp } from "../../src/store/write-ops.ts";
+import { redisKeys } from "../../src/store/redis.ts";
 import { waitFor } from "../../src/simulator/wait.ts";
 import { deleteKeys, testRedis, uniquePrefix } from "../helpers/redis.ts";
 
@@ -22,7 +25,7 @@ it("replays a spool left by a crashed process, in order and once, ignoring a tor
   const ops: WriteOp[] = [
     { op: "hash", callSid, setnx: { meta: JSON.stringify({ callSid }), stage: "greeting" }, set: {}, indexAt: at.getTime() },
     { op: "hash", callSid, set: { stage: "hunting", level: "1" }, setnx: {} },
-    { op: "timeline", callSid, key: "dial:1", event: { at: at.toISOString(), event: "engineer.dialled", text: "Dialling engineer 1", level: 1 } },
+    { op: "timeline", callSid, key: "dial:1", event: events.dialled(at.toISOString(), 1, "engineer 1") },
     { op: "hash", callSid, set: { stage: "voicemail" }, setnx: {} },
     raiseOp(callSid, "voicemail", at, 0),
     // The same raise again, as a Twilio retry during the outage would have spooled it.
@@ -32,7 +35,17 @@ it("replays a spool left by a crashed process, in order and once, ignoring a tor
   appendFileSync(file, '{"op":"hash","callSid":"CA12'); // the crash came mid-write
 
   const enqueued: string[] = [];
-  const journal = new Journal(redis, redisKeys(prefix), new Spool(file), async (id) => void enqueued.push(id), pino({ level: "silent" }));
+  const journal = new Journal(
+    redis,
+    redisKeys(prefix),
+    new Spool(file),
+    {
+      onHangup: () => ({ outcome: "abandoned", emailDelayMs: 0 }),
+      incidentRaised: async ({ incidentId }) => void enqueued.push(incidentId),
+      transcriptionStored: async () => {},
+    },
+    pino({ level: "silent" }),
+  );
   expect(journal.backlog).toBe(ops.length);
   await journal.drain();
   await waitFor(() => journal.backlog === 0, "the replay");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { afterDial, legResult, noticeChoice, outcomeOnHangup, whisperDecision } from "../../src/line/flow.ts";
+import { afterDial, legResult, noticeChoice, outcomeOnHangup, whisperDecision } from "../../src/call/flow.ts";
 
 describe("the call flow's decisions", () => {
   it("accepts only the key 1 on the whisper", () => {

@@ -1,19 +1,9 @@
-import type { DialActionParams } from "./params.ts";
-import { z } from "zod";
+import type { DialCallStatus, LegResult, Outcome, Stage } from "./records.ts";
 
 /**
- * The call's decisions as pure functions: routes gather what is known, ask here what happens next, and do
- * the I/O. Nothing in this file touches Redis, HTTP or the clock.
+ * The call's decisions as pure functions: webhooks gather what is known, ask here what happens next, and do
+ * the I/O. Nothing in this file touches Redis, HTTP or the clock (docs/architecture.md, "The call").
  */
-
-export const outcomeSchema = z.enum(["connected", "voicemail", "status-page", "abandoned"]);
-export type Outcome = z.infer<typeof outcomeSchema>;
-
-export const stageSchema = z.enum(["greeting", "notice", "hunting", "voicemail", "connected", "ended"]);
-export type Stage = z.infer<typeof stageSchema>;
-
-export const legResultSchema = z.enum(["accepted", "declined", "not-accepted", "no-answer", "busy", "failed", "canceled"]);
-export type LegResult = z.infer<typeof legResultSchema>;
 
 export type WhisperDecision = "accepted" | "declined";
 
@@ -32,7 +22,7 @@ export function noticeChoice(digits: string | undefined): "hunt" | "status-page"
  * personal voicemail: both "answer" and report completed, so acceptance comes from the whisper only.
  */
 export function legResult(input: {
-  dialStatus: DialActionParams["DialCallStatus"];
+  dialStatus: DialCallStatus;
   answered: boolean;
   decision: WhisperDecision | null;
 }): LegResult {
@@ -57,10 +47,21 @@ export function afterDial(input: { level: number; levels: number; result: LegRes
  * callback before the Record action, and both must lead to the same incident. Anywhere else: abandoned.
  */
 export function outcomeOnHangup(stage: Stage): Outcome {
-  if (stage === "notice") return "status-page";
-  if (stage === "voicemail") return "voicemail";
-  return "abandoned";
+  return HANGUP_OUTCOMES[stage];
 }
+
+/**
+ * The same decision as data, for every stage: the store applies it, atomically, to whatever stage Redis
+ * holds when the hang-up is written (or replayed after an outage), without deciding anything itself.
+ */
+export const HANGUP_OUTCOMES: Readonly<Record<Stage, Outcome>> = {
+  greeting: "abandoned",
+  notice: "status-page",
+  hunting: "abandoned",
+  voicemail: "voicemail",
+  connected: "abandoned",
+  ended: "abandoned",
+};
 
 /** Twilio's terminal call states; any of them ends the session. */
 export function isCallOver(callStatus: string): boolean {

@@ -1,68 +1,7 @@
 import type { Redis } from "ioredis";
-import { z } from "zod";
-import { engineerSchema } from "../roster/engineers.ts";
-import { partnerSchema } from "../roster/partners.ts";
-import type { Journal } from "../incidents/journal.ts";
-import type { RedisKeys } from "../redis.ts";
-import { legResultSchema, outcomeSchema, stageSchema, type Stage } from "./flow.ts";
-
-export const callMetaSchema = z.object({
-  callSid: z.string(),
-  from: z.string(),
-  to: z.string(),
-  drill: z.boolean(),
-  partner: partnerSchema.nullable(),
-  startedAt: z.iso.datetime(),
-  // The roster as it was when the call came in: a roster change mid-call must not shift the levels.
-  engineers: z.array(engineerSchema),
-  statusNotice: z.object({ name: z.string(), link: z.string().nullable() }).nullable(),
-  /** Calls from this number in the 24 hours up to this one, this one included; null when it could not be counted. */
-  callsInLastDay: z.number().int().nullable().default(null),
-});
-export type CallMeta = z.infer<typeof callMetaSchema>;
-
-export const attemptSchema = z.object({
-  level: z.number().int(),
-  engineer: engineerSchema,
-  result: legResultSchema,
-  dialStatus: z.string(),
-  seconds: z.number().int().min(0),
-  endedAt: z.iso.datetime(),
-});
-export type Attempt = z.infer<typeof attemptSchema>;
-
-export const recordingSchema = z.object({
-  url: z.string(),
-  sid: z.string(),
-  duration: z.number().int().min(0),
-  status: z.string().optional(),
-});
-export type Recording = z.infer<typeof recordingSchema>;
-
-export const transcriptionSchema = z.object({
-  status: z.enum(["completed", "failed"]),
-  text: z.string(),
-  sid: z.string().nullable(),
-});
-export type Transcription = z.infer<typeof transcriptionSchema>;
-
-export const callRecordSchema = z.object({
-  meta: callMetaSchema,
-  stage: stageSchema,
-  level: z.number().int(),
-  attempts: z.array(attemptSchema),
-  answeredLevels: z.array(z.number().int()),
-  acceptedLevel: z.number().int().nullable(),
-  declinedLevels: z.array(z.number().int()),
-  outcome: outcomeSchema.nullable(),
-  incidentId: z.string().nullable(),
-  recording: recordingSchema.nullable(),
-  transcription: transcriptionSchema.nullable(),
-  callStatus: z.string().nullable(),
-  duration: z.number().int().nullable(),
-  endedAt: z.string().nullable(),
-});
-export type CallRecord = z.infer<typeof callRecordSchema>;
+import { callMetaSchema, callRecordSchema, type Attempt, type CallMeta, type CallRecord, type Recording, type Stage, type Transcription } from "../call/records.ts";
+import type { Journal } from "./journal.ts";
+import type { RedisKeys } from "./redis.ts";
 
 /**
  * The call session: one Redis hash per CallSid. Each fact is its own field, written with HSET or HSETNX,
@@ -126,8 +65,9 @@ export class CallSessions {
     await this.set(callSid, { [`recording:${source}`]: JSON.stringify(recording) });
   }
 
+  /** Stored, then the follow-up is told (by the journal, so a spooled transcription tells it at replay). */
   async setTranscription(callSid: string, transcription: Transcription): Promise<void> {
-    await this.set(callSid, { transcription: JSON.stringify(transcription) });
+    await this.journal.write({ op: "hash", callSid, set: { transcription: JSON.stringify(transcription) }, setnx: {}, transcription: true });
   }
 
   async get(callSid: string): Promise<CallRecord | null> {

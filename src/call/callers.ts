@@ -1,5 +1,4 @@
-import type { Config } from "../config.ts";
-import type { Partner } from "./partners.ts";
+import type { Partner, PartnerDirectory } from "./partners.ts";
 
 export interface CallerProfile {
   partner: Partner | null;
@@ -7,7 +6,7 @@ export interface CallerProfile {
 }
 
 /** Who is calling, as far as the line's configuration knows. */
-export function identifyCaller(config: Pick<Config, "partners" | "DRILL_CALLERS">, from: string): CallerProfile {
+export function identifyCaller(config: { partners: PartnerDirectory; DRILL_CALLERS: readonly string[] }, from: string): CallerProfile {
   return {
     partner: config.partners[from] ?? null,
     drill: config.DRILL_CALLERS.includes(from),

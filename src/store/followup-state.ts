@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { RedisKeys } from "../redis.ts";
+import type { RedisKeys } from "./redis.ts";
+import { withScripts } from "./scripts.ts";
 
 /**
  * What the follow-up pipeline did for an incident, kept on the incident's own hash so the staff API and
@@ -33,13 +34,18 @@ export const caseSchema = z.object({
 });
 export type CaseState = z.infer<typeof caseSchema>;
 
-export type Step = "email" | "mobilise";
+/** The two deliveries of the follow-up, each recorded once on the incident. */
+export type DeliveryKind = "email" | "mobilise";
 
 export class FollowupState {
+  private readonly redis: Redis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.redis = withScripts(redis);
+  }
 
   async read(incidentId: string): Promise<{ email: Delivery; mobilise: Delivery; case: CaseState }> {
     const hash = await this.redis.hgetall(this.keys.incident(incidentId));
@@ -48,13 +54,13 @@ export class FollowupState {
     return { email: deliverySchema.parse(section("email")), mobilise: deliverySchema.parse(section("mobilise")), case: caseSchema.parse(section("case")) };
   }
 
-  async write(incidentId: string, section: Step | "case", fields: Record<string, string | number>): Promise<void> {
+  async write(incidentId: string, section: DeliveryKind | "case", fields: Record<string, string | number>): Promise<void> {
     const prefixed = Object.fromEntries(Object.entries(fields).map(([key, value]) => [`${section}:${key}`, String(value)]));
     await this.redis.hset(this.keys.incident(incidentId), prefixed);
   }
 
   /** Records a send exactly once: the first writer wins, and a retried job sees it already done. */
-  async markSent(incidentId: string, step: Step, fields: Record<string, string | number>): Promise<boolean> {
+  async markSent(incidentId: string, step: DeliveryKind, fields: Record<string, string | number>): Promise<boolean> {
     const key = this.keys.incident(incidentId);
     const sentAt = String(fields.sentAt ?? new Date().toISOString());
     const first = await this.redis.hsetnx(key, `${step}:sentAt`, sentAt);
@@ -64,18 +70,7 @@ export class FollowupState {
 
   /** Moves the case to `to` only if it is in one of `from`, atomically; returns whether it moved. */
   async transitionCase(incidentId: string, from: CaseState["state"][], to: CaseState["state"], fields: Record<string, string> = {}): Promise<boolean> {
-    const moved = await this.redis.eval(
-      `local s = redis.call('HGET', KEYS[1], 'case:state') or 'open'
-       for i = 2, #ARGV do if ARGV[i] == s then
-         redis.call('HSET', KEYS[1], 'case:state', ARGV[1])
-         return 1
-       end end
-       return 0`,
-      1,
-      this.keys.incident(incidentId),
-      to,
-      ...from,
-    );
+    const moved = await this.redis.transitionCase(this.keys.incident(incidentId), to, ...from);
     if (moved === 1 && Object.keys(fields).length) await this.write(incidentId, "case", fields);
     return moved === 1;
   }

@@ -1,5 +1,5 @@
 import type { Config } from "../config.ts";
-import type { IncidentView } from "../incidents/incidents.ts";
+import type { IncidentRecord as IncidentView } from "../incidents/incident-record.ts";
 
 export type MobiliseRequest =
   | { send: true; url: string; target: "real" | "drill"; body: Record<string, unknown> }

@@ -32,3 +32,9 @@ export const engineersSchema = z
 export function engineerLabel(engineer: Engineer, level: number): string {
   return engineer.name ?? `engineer ${level}`;
 }
+
+/** "engineer 2 (Ada)": how the timeline and logs name whoever is at a level. */
+export function engineerAt(engineers: readonly Engineer[], level: number): string {
+  const engineer = engineers[level - 1];
+  return engineer ? `engineer ${level} (${engineerLabel(engineer, level)})` : `engineer ${level}`;
+}

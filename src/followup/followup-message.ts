@@ -1,4 +1,4 @@
-import type { IncidentView } from "../incidents/incidents.ts";
+import type { IncidentRecord as IncidentView } from "../incidents/incident-record.ts";
 
 /** What we ask every partner for: the items an engineer needs to find failing requests in our systems. */
 export const REQUESTED_ITEMS = [

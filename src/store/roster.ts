@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { RedisKeys } from "../redis.ts";
-import { engineerSchema, MAX_LEVELS, type Engineer } from "./engineers.ts";
+import type { RedisKeys } from "./redis.ts";
+import { engineerSchema, MAX_LEVELS, type Engineer } from "../call/engineers.ts";
 
 export const rosterSchema = z
   .array(engineerSchema)

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { RedisKeys } from "../redis.ts";
+import type { RedisKeys } from "./redis.ts";
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { RedisKeys } from "../redis.ts";
+import type { RedisKeys } from "./redis.ts";
 
 /** What the console keeps of a drill's JSON report (`emergency-line drill --report json`). */
 export const drillReportSchema = z.looseObject({

@@ -1,9 +1,11 @@
+import type { Queue } from "bullmq";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { FollowupQueues } from "../followup/queues.ts";
-import type { Journal } from "../incidents/journal.ts";
 
-/** GET /metrics (Prometheus): what staff alert on. One registry per app, so tests can run several apps. */
-export function createMetrics(deps: { queues: FollowupQueues; journal: Journal }) {
+/**
+ * GET /metrics (Prometheus): what staff alert on. One registry per process's services, so tests can run
+ * several. The gauges read their sources when scraped, through the functions given here.
+ */
+export function createMetrics(deps: { queues: () => Queue[]; spooled: () => number }) {
   const registry = new Registry();
   const calls = new Counter({ name: "emergency_line_calls_total", help: "Calls by outcome, counted when the incident is raised", labelNames: ["outcome"], registers: [registry] });
   const timeToHuman = new Histogram({
@@ -27,7 +29,7 @@ export function createMetrics(deps: { queues: FollowupQueues; journal: Journal }
     registers: [registry],
     async collect() {
       this.reset();
-      for (const queue of [deps.queues.mobilise, deps.queues.email, deps.queues.caseClose]) {
+      for (const queue of deps.queues()) {
         try {
           const counts = await queue.getJobCounts("waiting", "delayed", "active", "failed", "completed");
           for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
@@ -42,7 +44,7 @@ export function createMetrics(deps: { queues: FollowupQueues; journal: Journal }
     help: "Writes waiting in the local spool for Redis",
     registers: [registry],
     collect() {
-      this.set(deps.journal.backlog);
+      this.set(deps.spooled());
     },
   });
   return { registry, calls, timeToHuman, legs, webhookLatency };

@@ -1,0 +1,53 @@
+import { UnrecoverableError, type Job } from "bullmq";
+import { timeline as events } from "../call/timeline-events.ts";
+import type { DeliveryKind, FollowupState } from "../store/followup-state.ts";
+import type { Timeline } from "../store/timeline.ts";
+import type { IncidentView } from "./incident-view.ts";
+import { incidentJobSchema } from "./jobs/incident-job.ts";
+
+export interface DeliverDeps {
+  views: { get(id: string): Promise<IncidentView | null> };
+  followup: FollowupState;
+  timeline: Timeline;
+  now: () => Date;
+}
+
+export interface Sent {
+  fields: Record<string, string | number>;
+  event: (at: string) => Parameters<Timeline["append"]>[1];
+}
+export type Skipped = { skipped: string };
+
+/**
+ * The shape both deliveries share: check the incident for a recorded send before doing anything, record the
+ * send before the job is acknowledged, so a retried or re-delivered job never sends twice; after the last
+ * attempt, the incident says the step failed and why.
+ */
+export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, send: (incident: IncidentView) => Promise<Sent | Skipped>) {
+  const { incidentId } = incidentJobSchema.parse(job.data);
+  const incident = await deps.views.get(incidentId);
+  if (!incident) throw new UnrecoverableError(`incident ${incidentId} not found`);
+  if (incident.followup[kind].sentAt) return { alreadySent: true };
+
+  const attempt = job.attemptsMade + 1;
+  const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+  let result: Sent | Skipped;
+  try {
+    result = await send(incident);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const giveUp = finalAttempt || error instanceof UnrecoverableError;
+    await deps.followup.write(incidentId, kind, { state: giveUp ? "failed" : "queued", error: message, attempts: attempt });
+    if (giveUp) await deps.timeline.append(incident.callSid, events.deliveryFailed(deps.now().toISOString(), kind, attempt, message));
+    throw error;
+  }
+  if ("skipped" in result) {
+    await deps.followup.write(incidentId, kind, { state: "skipped", reason: result.skipped });
+    return result;
+  }
+  const sentAt = deps.now().toISOString();
+  if (await deps.followup.markSent(incidentId, kind, { ...result.fields, sentAt, attempts: attempt })) {
+    await deps.timeline.append(incident.callSid, result.event(sentAt));
+  }
+  return result.fields;
+}

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import type { CallRecord } from "../call/records.ts";
+import type { TimelineEvent } from "../call/timeline-events.ts";
+import { extractContact } from "./contact.ts";
+
+/** The incident hash written by the raise-once script. */
+export const incidentRowSchema = z.object({
+  id: z.string(),
+  callSid: z.string(),
+  raisedAt: z.string(),
+  severity: z.literal("SEV1"),
+  outcome: z.string(),
+});
+export type IncidentRow = z.infer<typeof incidentRowSchema>;
+
+/** An incident as staff and the follow-up read it: the row, its call, and what the call's timeline says. */
+export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline: TimelineEvent[], misuseLimit: number) {
+  const { meta } = call;
+  const accepted = call.acceptedLevel;
+  const engineer = accepted ? meta.engineers[accepted - 1] : undefined;
+  const transcript = call.transcription?.status === "completed" ? call.transcription.text : null;
+  const acceptedAt = timeline.find((event) => event.event === "engineer.accepted")?.at;
+  return {
+    id: incident.id,
+    severity: incident.severity,
+    drill: meta.drill,
+    raisedAt: incident.raisedAt,
+    outcome: incident.outcome,
+    callSid: incident.callSid,
+    caller: meta.from,
+    partner: meta.partner,
+    statusPageIncident: meta.statusNotice?.name ?? null,
+    // Still put through (it may be a real outage), but staff should look at a number calling this often.
+    misuse: meta.callsInLastDay !== null && meta.callsInLastDay > misuseLimit ? { callsInLastDay: meta.callsInLastDay, limit: misuseLimit } : null,
+    engineer: engineer ? { ...engineer, level: accepted } : null,
+    timeToHumanSeconds: acceptedAt ? (Date.parse(acceptedAt) - Date.parse(meta.startedAt)) / 1000 : null,
+    voicemail: call.recording
+      ? {
+          recordingUrl: call.recording.url,
+          recordingSid: call.recording.sid,
+          durationSeconds: call.recording.duration,
+          transcriptionStatus: call.transcription?.status ?? "pending",
+          transcript,
+          contact: transcript ? extractContact(transcript) : null,
+        }
+      : null,
+    attempts: call.attempts,
+    timeline,
+  };
+}
+export type IncidentRecord = ReturnType<typeof incidentRecord>;

@@ -1,0 +1,65 @@
+import type { Logger } from "pino";
+import { engineerAt, type Engineer } from "../call/engineers.ts";
+import type { CallMeta } from "../call/records.ts";
+import { timeline as events } from "../call/timeline-events.ts";
+import type { Config } from "../config.ts";
+import type { Incidents } from "../incidents/incidents.ts";
+import type { Metrics } from "../metrics.ts";
+import type { StatusPage } from "../statuspage/client.ts";
+import type { CallerUsage } from "../store/caller-usage.ts";
+import type { Roster } from "../store/roster.ts";
+import type { CallSessions } from "../store/sessions.ts";
+import type { Timeline } from "../store/timeline.ts";
+import { render, type DialTarget, type TwimlDocument } from "./twiml.ts";
+
+export interface LineDeps {
+  config: Config;
+  sessions: CallSessions;
+  timeline: Timeline;
+  incidents: Incidents;
+  statusPage: StatusPage;
+  usage: CallerUsage;
+  roster: Roster;
+  metrics: Metrics;
+  log: Logger;
+  now: () => Date;
+}
+
+/**
+ * What every webhook shares: its dependencies and the few steps more than one of them takes (dialling a
+ * level, rendering TwiML). Built once per router; each webhook file is a function of it.
+ */
+export class LineContext {
+  constructor(readonly deps: LineDeps) {}
+
+  twiml(document: TwimlDocument): string {
+    return render(this.deps.config.PUBLIC_BASE_URL, document);
+  }
+
+  stamp(): string {
+    return this.deps.now().toISOString();
+  }
+
+  target(callSid: string, level: number, engineers: readonly Engineer[]): DialTarget {
+    return { level, engineer: engineers[level - 1]!, callSid, ringTimeout: this.deps.config.RING_TIMEOUT_SECONDS };
+  }
+
+  async requireMeta(callSid: string): Promise<CallMeta> {
+    const meta = await this.deps.sessions.meta(callSid);
+    if (!meta) throw new Error(`no session for call ${callSid}`);
+    return meta;
+  }
+
+  /** Records that a level is being dialled and answers its Dial, after the greeting or a hold prompt. */
+  async dialStep(meta: CallMeta, level: number, intro: "greeting" | "hold" | "another"): Promise<string> {
+    await this.deps.sessions.setStage(meta.callSid, "hunting", level);
+    await this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level)));
+    const dial = this.target(meta.callSid, level, meta.engineers);
+    return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
+  }
+
+  /** Without the session: the same Dial, for the roster this process last saw. */
+  dialFallback(callSid: string, level: number, intro: "hold" | "another"): string {
+    return this.twiml({ step: "dial", intro, dial: this.target(callSid, level, this.deps.roster.known()) });
+  }
+}

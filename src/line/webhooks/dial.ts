@@ -1,0 +1,59 @@
+import { engineerAt } from "../../call/engineers.ts";
+import { afterDial, legResult, looksLikeConversation, type AfterDial } from "../../call/flow.ts";
+import { timeline as events } from "../../call/timeline-events.ts";
+import type { LineContext } from "../context.ts";
+import { dialActionParams, levelQuery } from "../params.ts";
+import { twimlRoute } from "../twiml-route.ts";
+
+/** POST /voice/dial?level=N: the Dial action, when engineer N's leg ended. Records the leg, then what's next. */
+export function dialWebhook(line: LineContext) {
+  const { sessions, timeline, metrics, roster, log } = line.deps;
+  return twimlRoute({
+    log,
+    body: dialActionParams,
+    query: levelQuery,
+    answer: async (p) => {
+      const call = await sessions.get(p.CallSid);
+      if (!call) throw new Error(`no session for call ${p.CallSid}`);
+      const { meta } = call;
+      const level = p.level;
+      const result = legResult({
+        dialStatus: p.DialCallStatus,
+        answered: call.answeredLevels.includes(level),
+        decision: call.acceptedLevel === level ? "accepted" : call.declinedLevels.includes(level) ? "declined" : null,
+      });
+      const seconds = p.DialCallDuration ?? 0;
+      const engineer = meta.engineers[level - 1]!;
+      const first = await sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
+      if (first) metrics.legs.inc({ result });
+      await timeline.append(p.CallSid, events.legEnded(line.stamp(), level, engineerAt(meta.engineers, level), result, seconds));
+      const next = afterDial({ level, levels: meta.engineers.length, result, callOver: call.endedAt !== null });
+      if (next.next === "dial") return line.dialStep(meta, next.level, "another");
+      if (next.next === "voicemail") {
+        await sessions.setStage(p.CallSid, "voicemail");
+        await timeline.append(p.CallSid, events.voicemailPrompt(line.stamp()));
+      }
+      return answerFor(line, p.CallSid, next);
+    },
+    // Without the session we cannot know whether the leg was accepted. A long answered leg was a
+    // conversation; otherwise moving on to the next engineer is the safe reading, since hanging up could
+    // drop a caller nobody has spoken to. The same decision as above, from what the request says alone.
+    fallback: (p) => {
+      const result = looksLikeConversation(p.DialCallStatus, p.DialCallDuration) ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered: false, decision: null });
+      return answerFor(line, p.CallSid, afterDial({ level: p.level, levels: roster.known().length, result, callOver: false }));
+    },
+  });
+}
+
+function answerFor(line: LineContext, callSid: string, next: AfterDial): string {
+  switch (next.next) {
+    case "nothing":
+      return line.twiml({ step: "empty" });
+    case "connected-end":
+      return line.twiml({ step: "connected-end" });
+    case "voicemail":
+      return line.twiml({ step: "voicemail" });
+    case "dial":
+      return line.dialFallback(callSid, next.level, "another");
+  }
+}

@@ -1,0 +1,23 @@
+import { noticeChoice } from "../../call/flow.ts";
+import { timeline as events } from "../../call/timeline-events.ts";
+import type { LineContext } from "../context.ts";
+import { gatherParams } from "../params.ts";
+import { twimlRoute } from "../twiml-route.ts";
+
+/** POST /voice/notice: the caller's answer to the status page notice (1: an engineer anyway; else goodbye). */
+export function noticeWebhook(line: LineContext) {
+  const { timeline, incidents, log } = line.deps;
+  return twimlRoute({
+    log,
+    body: gatherParams,
+    answer: async (p) => {
+      const meta = await line.requireMeta(p.CallSid);
+      const hunt = noticeChoice(p.Digits) === "hunt";
+      await timeline.append(p.CallSid, events.noticeChoice(line.stamp(), p.Digits ?? null, hunt));
+      if (hunt) return line.dialStep(meta, 1, "hold");
+      await incidents.raiseOnce(p.CallSid, "status-page");
+      return line.twiml({ step: "status-goodbye" });
+    },
+    fallback: (p) => (noticeChoice(p.Digits) === "hunt" ? line.dialFallback(p.CallSid, 1, "hold") : line.twiml({ step: "status-goodbye" })),
+  });
+}

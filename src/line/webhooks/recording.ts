@@ -1,0 +1,40 @@
+import { timeline as events } from "../../call/timeline-events.ts";
+import type { LineContext } from "../context.ts";
+import { recordingParams, recordingStatusParams } from "../params.ts";
+import { twimlRoute } from "../twiml-route.ts";
+
+/** POST /voice/recording: the Record action. The voicemail is the call's outcome. */
+export function recordingWebhook(line: LineContext) {
+  const { sessions, timeline, incidents, log } = line.deps;
+  return twimlRoute({
+    log,
+    body: recordingParams,
+    answer: async (p) => {
+      await sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration });
+      await timeline.append(p.CallSid, events.recorded(line.stamp(), p.RecordingDuration, p.Digits === "hangup"));
+      // Unless the transcription somehow came first, the email waits for it: it may name the contact.
+      const transcribed = await sessions.get(p.CallSid).then(
+        (call) => call?.transcription != null,
+        () => false,
+      );
+      await incidents.raiseOnce(p.CallSid, "voicemail", { awaitTranscript: !transcribed });
+      return line.twiml({ step: "thank-you" });
+    },
+    fallback: () => line.twiml({ step: "thank-you" }),
+  });
+}
+
+/** POST /voice/recording/status: the recording status callback; it races the Record action. */
+export function recordingStatusWebhook(line: LineContext) {
+  const { sessions, timeline, log } = line.deps;
+  return twimlRoute({
+    log,
+    body: recordingStatusParams,
+    answer: async (p) => {
+      await sessions.setRecording(p.CallSid, "status", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration ?? 0, status: p.RecordingStatus });
+      await timeline.append(p.CallSid, events.recordingStatus(line.stamp(), p.RecordingSid, p.RecordingStatus));
+      return line.twiml({ step: "empty" });
+    },
+    fallback: () => line.twiml({ step: "empty" }),
+  });
+}

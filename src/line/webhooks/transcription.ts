@@ -1,0 +1,20 @@
+import { timeline as events } from "../../call/timeline-events.ts";
+import type { LineContext } from "../context.ts";
+import { transcriptionParams } from "../params.ts";
+import { twimlRoute } from "../twiml-route.ts";
+
+/** POST /voice/transcription: Twilio's transcription of the voicemail, minutes later; the follow-up is told. */
+export function transcriptionWebhook(line: LineContext) {
+  const { sessions, timeline, log } = line.deps;
+  return twimlRoute({
+    log,
+    body: transcriptionParams,
+    answer: async (p) => {
+      const text = p.TranscriptionText ?? "";
+      await sessions.setTranscription(p.CallSid, { status: p.TranscriptionStatus, text, sid: p.TranscriptionSid ?? null });
+      await timeline.append(p.CallSid, events.transcribed(line.stamp(), p.TranscriptionStatus, text));
+      return line.twiml({ step: "empty" });
+    },
+    fallback: () => line.twiml({ step: "empty" }),
+  });
+}

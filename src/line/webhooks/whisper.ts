@@ -1,0 +1,50 @@
+import { identifyCaller } from "../../call/callers.ts";
+import { engineerAt } from "../../call/engineers.ts";
+import { whisperDecision } from "../../call/flow.ts";
+import { timeline as events } from "../../call/timeline-events.ts";
+import type { LineContext } from "../context.ts";
+import { callParams, gatherParams, whisperQuery } from "../params.ts";
+import { twimlRoute } from "../twiml-route.ts";
+
+/** POST /voice/whisper: engineer N answered; they hear who is calling and must press 1 to take the call. */
+export function whisperWebhook(line: LineContext) {
+  const { config, sessions, timeline, log } = line.deps;
+  return twimlRoute({
+    log,
+    body: callParams,
+    query: whisperQuery,
+    answer: async (p) => {
+      const meta = await line.requireMeta(p.parent);
+      await sessions.markAnswered(p.parent, p.level);
+      await timeline.append(p.parent, events.answered(line.stamp(), p.level, engineerAt(meta.engineers, p.level)));
+      return line.twiml({ step: "whisper", caller: meta, level: p.level, callSid: p.parent });
+    },
+    // The engineer's leg shows the caller's number as its From, which is enough to brief them.
+    fallback: (p) => line.twiml({ step: "whisper", caller: { from: p.From, ...identifyCaller(config, p.From) }, level: p.level, callSid: p.parent }),
+  });
+}
+
+/** POST /voice/whisper/answer: the engineer's key. Only 1 accepts; the first key pressed at a level stands. */
+export function whisperAnswerWebhook(line: LineContext) {
+  const { sessions, timeline, incidents, metrics, log, now } = line.deps;
+  return twimlRoute({
+    log,
+    body: gatherParams,
+    query: whisperQuery,
+    answer: async (p) => {
+      const meta = await line.requireMeta(p.parent);
+      const who = engineerAt(meta.engineers, p.level);
+      const decision = await sessions.decide(p.parent, p.level, whisperDecision(p.Digits));
+      if (decision === "declined") {
+        await timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null));
+        return line.twiml({ step: "whisper-declined" });
+      }
+      await sessions.setStage(p.parent, "connected", p.level);
+      const firstAcceptance = await timeline.append(p.parent, events.accepted(line.stamp(), p.level, who));
+      await incidents.raiseOnce(p.parent, "connected");
+      if (firstAcceptance) metrics.timeToHuman.observe((now().getTime() - Date.parse(meta.startedAt)) / 1000);
+      return line.twiml({ step: "whisper-accepted" });
+    },
+    fallback: (p) => line.twiml({ step: whisperDecision(p.Digits) === "accepted" ? "whisper-accepted" : "whisper-declined" }),
+  });
+}

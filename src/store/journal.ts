@@ -1,0 +1,152 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { stageSchema } from "../call/records.ts";
+import type { TimelineEvent } from "../call/timeline-events.ts";
+import type { JournalEffects } from "./journal-effects.ts";
+import { Overlay } from "./overlay.ts";
+import { RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
+import { withScripts } from "./scripts.ts";
+import type { Spool } from "./spool.ts";
+import { endedWrites, raisedEvent, raiseOp, type Op, type WriteOp, type WriteResult } from "./write-ops.ts";
+
+/**
+ * Applies a call's writes to Redis or, when Redis does not answer, to the local spool (fsync'd) and to an
+ * in-memory overlay this process reads through, so the call goes on; when Redis is back, the spool is
+ * replayed in order. See docs/architecture.md, "Nothing lost".
+ */
+export class Journal {
+  private readonly overlay: Overlay;
+  private draining: Promise<void> | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private readonly redis: Redis;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly spool: Spool,
+    private readonly effects: JournalEffects,
+    private readonly log: Logger,
+  ) {
+    this.redis = withScripts(redis);
+    this.overlay = new Overlay((stage) => effects.onHangup(stage));
+    for (const op of spool.pending) this.overlay.apply(op);
+    this.redis.on("ready", () => void this.drain());
+    this.timer = setInterval(() => void this.drain(), 1000);
+    this.timer.unref();
+  }
+
+  /** Ops not yet in Redis: the backlog staff see, and a reason not to be ready. */
+  get backlog(): number {
+    return this.spool.pending.length;
+  }
+
+  /**
+   * Applies a write to Redis, or spools it. While anything is spooled, new writes queue behind it, so Redis
+   * receives every call's writes in the order they were made.
+   */
+  async write<K extends WriteOp["op"]>(op: Op<K>): Promise<WriteResult<K>> {
+    if (this.spool.pending.length === 0) {
+      try {
+        return (await this.apply(op)) as WriteResult<K>;
+      } catch (error) {
+        this.log.warn({ err: error, op: op.op, callSid: op.callSid }, "redis write failed; spooling it locally");
+      }
+    }
+    this.spool.append(op);
+    return this.overlay.apply(op) as WriteResult<K>;
+  }
+
+  /** A call's hash as Redis will hold it once the spool is replayed; null when neither knows the call. */
+  mergedHash(callSid: string, stored: Record<string, string> | null): Record<string, string> | null {
+    return this.overlay.merged(callSid, stored);
+  }
+
+  spooledTimeline(callSid: string): TimelineEvent[] {
+    return this.overlay.timeline(callSid);
+  }
+
+  knows(callSid: string): boolean {
+    return this.overlay.knows(callSid);
+  }
+
+  drain(): Promise<void> {
+    if (this.spool.pending.length === 0 || this.redis.status !== "ready") return Promise.resolve();
+    this.draining ??= (async () => {
+      try {
+        while (this.spool.pending.length > 0) {
+          const op = this.spool.pending[0]!;
+          try {
+            await this.apply(op);
+          } catch (error) {
+            if (this.redis.status !== "ready") return; // down again: try later, from this op
+            // Redis is up and refused the op itself: a bug, not an outage. Keep it in the log, move on.
+            this.log.error({ err: error, op }, "spooled write refused by Redis; dropped after logging");
+          }
+          this.spool.pending.shift();
+        }
+        this.spool.clear();
+        this.overlay.clear();
+        this.log.info("spool replayed into Redis");
+      } finally {
+        this.draining = null;
+      }
+    })();
+    return this.draining;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.spool.close();
+  }
+
+  private async apply(op: WriteOp): Promise<unknown> {
+    switch (op.op) {
+      case "hash":
+        return this.applyHash(op);
+      case "timeline":
+        return (await this.redis.appendOnce(this.keys.call(op.callSid), this.keys.timeline(op.callSid), op.key, JSON.stringify(op.event), RETENTION_SECONDS)) === 1;
+      case "raise": {
+        const raised =
+          (await this.redis.raiseOnce(this.keys.call(op.callSid), this.keys.incident(op.incidentId), this.keys.incidents(), op.outcome, op.incidentId, op.callSid, op.at, Date.parse(op.at), RETENTION_SECONDS)) === 1;
+        const incidentId = raised ? op.incidentId : await this.redis.hget(this.keys.call(op.callSid), "incidentId");
+        // The follow-up is ensured on every raise, replays included: a crash between raising and queueing heals here.
+        await Promise.all([
+          raised && this.apply(raisedEvent(op)),
+          incidentId && this.effects.incidentRaised({ incidentId, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised }),
+        ]);
+        return { raised, incidentId };
+      }
+      case "ended": {
+        const [stage, outcome] = await this.redis.hmget(this.keys.call(op.callSid), "stage", "outcome");
+        if (stage === null) return undefined; // a call this line never saw
+        // Sent together, so Redis takes them in this order in one round trip.
+        await Promise.all(endedWrites(op).map((write) => this.apply(write)));
+        if (!outcome) {
+          const decision = this.effects.onHangup(stageSchema.catch("greeting").parse(stage));
+          await this.apply(raiseOp(op.callSid, decision.outcome, new Date(op.at), decision.emailDelayMs));
+        }
+        return undefined;
+      }
+    }
+  }
+
+  private async applyHash(op: Op<"hash">): Promise<Record<string, string>> {
+    const key = this.keys.call(op.callSid);
+    const multi = this.redis.multi();
+    for (const [field, value] of Object.entries(op.setnx)) multi.hsetnx(key, field, value);
+    if (Object.keys(op.set).length) multi.hset(key, op.set);
+    multi.expire(key, RETENTION_SECONDS);
+    if (op.indexAt !== undefined) {
+      // The index forgets calls whose sessions have expired.
+      multi.zadd(this.keys.calls(), "NX", op.indexAt, op.callSid).zremrangebyscore(this.keys.calls(), "-inf", op.indexAt - RETENTION_SECONDS * 1000);
+    }
+    const fields = Object.keys(op.setnx);
+    if (fields.length) multi.hmget(key, ...fields);
+    const results = (await multi.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    if (op.transcription) await this.effects.transcriptionStored(op.callSid);
+    const stored = fields.length ? (results.at(-1)![1] as (string | null)[]) : [];
+    return Object.fromEntries(fields.map((field, i) => [field, stored[i] ?? op.setnx[field]!]));
+  }
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import type { Redis, Result } from "ioredis";
+
+/**
+ * The Lua scripts, as files beside this one, registered once per connection with ioredis' defineCommand:
+ * each call then goes out as EVALSHA (the script's text travels once), as BullMQ does with its own.
+ */
+const SCRIPTS = {
+  raiseOnce: { file: "raise-once.lua", keys: 3 },
+  appendOnce: { file: "append-once.lua", keys: 2 },
+  transitionCase: { file: "transition-case.lua", keys: 1 },
+} as const;
+
+type Arg = string | number;
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    raiseOnce(call: string, incident: string, index: string, ...args: Arg[]): Result<number, Context>;
+    appendOnce(call: string, timeline: string, ...args: Arg[]): Result<number, Context>;
+    transitionCase(incident: string, ...args: Arg[]): Result<number, Context>;
+  }
+}
+
+const sources = new Map<string, string>();
+const source = (file: string) => {
+  let lua = sources.get(file);
+  if (lua === undefined) {
+    lua = readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
+    sources.set(file, lua);
+  }
+  return lua;
+};
+
+/** Defines the commands on this connection unless it has them already; returns the same connection. */
+export function withScripts(redis: Redis): Redis {
+  for (const [name, script] of Object.entries(SCRIPTS)) {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] === "function") continue;
+    redis.defineCommand(name, { numberOfKeys: script.keys, lua: source(script.file) });
+  }
+  return redis;
+}
