@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import twilio from "twilio";
-import { deleteByPrefix } from "../src/redis.ts";
+import { deleteByPrefix } from "../src/store/redis.ts";
 import { SimulatedCall } from "../src/simulator/carrier.ts";
 import { percentile } from "../src/simulator/load.ts";
 import { callerSchema, engineerSchema } from "../src/simulator/scenario.ts";

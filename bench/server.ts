@@ -3,7 +3,7 @@
 import express from "express";
 import { pino } from "pino";
 import { loadConfig } from "../src/config.ts";
-import { connectRedis } from "../src/redis.ts";
+import { connectRedis } from "../src/store/redis.ts";
 import { startLine } from "../src/server.ts";
 
 const mode = process.argv[2];

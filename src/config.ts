@@ -12,7 +12,7 @@ const csv = (value: string | undefined) =>
 
 const optionalUrl = z.url().optional();
 
-/** DESIGN.md section 3: the one place the environment is read. */
+/** The one place the environment is read (docs/architecture.md, "Configuration"). */
 const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),

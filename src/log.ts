@@ -5,7 +5,7 @@ const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,}
 // longer token such as a CallSid.
 const PHONE = /(?<![\w+])(?:\+\d[\d\s().-]{5,}\d|\d[\d\s().-]{7,}\d)(?![\w])/g;
 
-/** Phone numbers and email addresses never reach the logs whole (DESIGN.md section 5). */
+/** Phone numbers and email addresses never reach the logs whole (docs/architecture.md, "Rules that keep callers safe"). */
 export function maskText(text: string): string {
   return text
     .replace(EMAIL, (_match, first: string, domain: string) => `${first}***@${domain}`)

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { incidentIdFor } from "../call/ids.ts";
+import { incidentIdFor } from "./incident-ids.ts";
 import { outcomeSchema, type Outcome } from "../call/records.ts";
 import { timeline, timelineEventSchema } from "../call/timeline-events.ts";
 

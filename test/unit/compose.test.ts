@@ -35,7 +35,7 @@ describe("docker-compose.yml", () => {
     expect(Object.keys(compose.volumes)).toContain("line-spool");
   });
 
-  it("checks the line's readiness on the route DESIGN.md names", () => {
+  it("checks the line's readiness on the route docs/architecture.md names", () => {
     expect(compose.services.line.healthcheck.test.join(" ")).toContain("/readyz");
   });
 });

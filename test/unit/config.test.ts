@@ -22,7 +22,7 @@ function errorOf(env: Record<string, string | undefined>): string {
 }
 
 describe("configuration", () => {
-  it("applies DESIGN.md's defaults and parses the roster in order", () => {
+  it("applies the documented defaults and parses the roster in order", () => {
     const config = loadConfig(valid);
     expect(config.PORT).toBe(3000);
     expect(config.PUBLIC_BASE_URL).toBe("http://localhost:3000");
