@@ -183,6 +183,16 @@ describe("mobilisation", () => {
     });
     expect(Date.parse(post!.body.payload.timestamp)).not.toBeNaN();
     expect(Object.keys(post!.body).sort()).toEqual(["client", "client_url", "dedup_key", "event_action", "payload", "routing_key"]);
+    // The responder's "view in client" link leads to the incident's page in the console.
+    const auth = { authorization: `Bearer ${CONSOLE_TOKEN}` };
+    const clientUrl = new URL(post!.body.client_url);
+    expect(clientUrl.origin).toBe(new URL(t.line.config.PUBLIC_BASE_URL).origin);
+    // PUBLIC_BASE_URL is a name this machine cannot resolve: the same path, asked of the line directly.
+    const link = await fetch(`${t.line.url}${clientUrl.pathname}`, { headers: auth, redirect: "manual" });
+    expect(link.status).toBe(303);
+    const page = await fetch(`${t.line.url}${link.headers.get("location")}`, { headers: auth });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(incidentId);
   });
 
   it("sends a drill to the drill webhook only, never to the real one", async () => {
