@@ -67,7 +67,7 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log }));
+  app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log, releaseEmail: (id) => services.queues.releaseEmail(id) }));
   app.use("/api", secureHeaders, express.json({ limit: "2mb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
   // bull-board's UI loads its own scripts and styles: it gets a CSP of its own, our pages keep the strict one.
   app.use("/console/queues", helmet({ contentSecurityPolicy: false }));

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { outcomeOnHangup } from "./call/flow.ts";
+import { hangupDecision } from "./call/flow.ts";
 import type { Config } from "./config.ts";
 import { CaseDesk } from "./followup/cases.ts";
 import { IncidentViews } from "./followup/incident-view.ts";
@@ -33,10 +33,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     keys,
     new Spool(config.SPOOL_FILE),
     {
-      onHangup: (stage) => {
-        const outcome = outcomeOnHangup(stage);
-        return { outcome, emailDelayMs: 0 };
-      },
+      onHangup: (stage) => hangupDecision(stage, transcriptionWaitMs),
       incidentRaised: async ({ incidentId, outcome, emailDelayMs, first }) => {
         await queues.enqueueForIncident(incidentId, { emailDelayMs });
         if (first) metrics.calls.inc({ outcome });

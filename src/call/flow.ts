@@ -25,10 +25,12 @@ export function legResult(input: {
   dialStatus: DialCallStatus;
   answered: boolean;
   decision: WhisperDecision | null;
+  /** The caller's call was over when the leg ended: a phone still ringing then was cut off by the hang-up. */
+  callOver?: boolean;
 }): LegResult {
   if (input.decision) return input.decision;
   if (input.answered || input.dialStatus === "completed" || input.dialStatus === "answered") return "not-accepted";
-  return input.dialStatus;
+  return input.callOver ? "canceled" : input.dialStatus;
 }
 
 export type AfterDial = { next: "connected-end" } | { next: "dial"; level: number } | { next: "voicemail" } | { next: "nothing" };
@@ -63,9 +65,29 @@ export const HANGUP_OUTCOMES: Readonly<Record<Stage, Outcome>> = {
   ended: "abandoned",
 };
 
-/** Twilio's terminal call states; any of them ends the session. */
+/**
+ * Twilio's terminal call states; any of them ends the session. Twilio does not order a verb's action and the
+ * status callback, so a terminal CallStatus on any request of the caller's leg means the call is over,
+ * whatever arrives after it.
+ */
 export function isCallOver(callStatus: string): boolean {
   return ["completed", "busy", "no-answer", "failed", "canceled"].includes(callStatus);
+}
+
+/** Twilio transcribes recordings over 2 s and under 120 s only; outside that no transcription ever comes. */
+export const TRANSCRIBABLE_SECONDS = { over: 2, under: 120 } as const;
+export function isTranscribable(recordingSeconds: number): boolean {
+  return recordingSeconds > TRANSCRIBABLE_SECONDS.over && recordingSeconds < TRANSCRIBABLE_SECONDS.under;
+}
+
+/**
+ * The caller hung up with no outcome yet. At the voicemail stage a recording may still be on its way (its
+ * action and the status callback come in any order), so the email waits for the transcription, as it does
+ * after the Record action; anywhere else there is nothing to wait for.
+ */
+export function hangupDecision(stage: Stage, transcriptionWaitMs: number): { outcome: Outcome; emailDelayMs: number } {
+  const outcome = outcomeOnHangup(stage);
+  return { outcome, emailDelayMs: outcome === "voicemail" ? transcriptionWaitMs : 0 };
 }
 
 /**

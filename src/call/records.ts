@@ -52,7 +52,8 @@ export type Attempt = z.infer<typeof attemptSchema>;
 
 export const recordingSchema = z.object({
   url: z.string(),
-  sid: z.string(),
+  /** Null when the Record action came without one (Twilio does not document it there) and no status yet. */
+  sid: z.string().nullable(),
   duration: z.number().int().min(0),
   status: z.string().optional(),
 });

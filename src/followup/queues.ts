@@ -53,9 +53,13 @@ export class FollowupQueues {
     ]);
   }
 
-  async releaseEmail(incidentId: string): Promise<void> {
+  /** Sends a held email now. "missing": the raise has not queued it yet (it is about to). */
+  async releaseEmail(incidentId: string): Promise<"released" | "not-held" | "missing"> {
     const job = await this.email.getJob(jobId("email", incidentId));
-    if (job && (await job.isDelayed())) await job.promote();
+    if (!job) return "missing";
+    if (!(await job.isDelayed())) return "not-held";
+    await job.promote();
+    return "released";
   }
 
   /** One job per call: a transcription retried by Twilio changes nothing more. */

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { engineerAt, type Engineer } from "../call/engineers.ts";
+import { isCallOver } from "../call/flow.ts";
 import type { CallMeta } from "../call/records.ts";
 import { timeline as events } from "../call/timeline-events.ts";
 import type { Config } from "../config.ts";
@@ -21,6 +22,8 @@ export interface LineDeps {
   usage: CallerUsage;
   roster: Roster;
   metrics: Metrics;
+  /** Sends an incident's held follow-up email now (no transcription is coming). */
+  releaseEmail(incidentId: string): Promise<unknown>;
   log: Logger;
   now: () => Date;
 }
@@ -56,6 +59,16 @@ export class LineContext {
     await this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level)));
     const dial = this.target(meta.callSid, level, meta.engineers);
     return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
+  }
+
+  /**
+   * A request of the caller's leg said the call is over (a terminal CallStatus on an action can come before
+   * the status callback): the call ends here, as the status callback would end it. Idempotent.
+   */
+  async endIfOver(p: { CallSid: string; CallStatus: string }): Promise<boolean> {
+    if (!isCallOver(p.CallStatus)) return false;
+    await this.deps.incidents.callEnded(p.CallSid, { callStatus: p.CallStatus, duration: null });
+    return true;
   }
 
   /** Without the session: the same Dial, for the roster this process last saw. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { dialCallStatusSchema } from "../call/records.ts";
 
 /**
  * Twilio's webhook fields. Objects are loose: Twilio adds fields over time (Caller, FromCountry, ...), and an
@@ -18,15 +19,19 @@ export const callParams = z.looseObject({
 export const gatherParams = callParams.extend({ Digits: z.string().optional() });
 
 export const dialActionParams = callParams.extend({
-  DialCallStatus: z.enum(["completed", "answered", "busy", "no-answer", "failed", "canceled"]),
+  DialCallStatus: dialCallStatusSchema,
   DialCallSid: sid("CA").optional(),
   DialCallDuration: z.coerce.number().int().min(0).optional(),
+  /** Whether the legs were connected: a free cross-check of the whisper's acceptance. */
+  DialBridged: z.enum(["true", "false"]).optional(),
 });
 export type DialActionParams = z.infer<typeof dialActionParams>;
 
+// Twilio documents RecordingUrl, RecordingDuration and Digits for the Record action; RecordingSid is usually
+// sent too, but nothing may depend on it.
 export const recordingParams = callParams.extend({
   RecordingUrl: z.url(),
-  RecordingSid: sid("RE"),
+  RecordingSid: sid("RE").optional(),
   RecordingDuration: z.coerce.number().int().min(0),
   Digits: z.string().optional(),
 });

@@ -134,5 +134,5 @@ function parseRecord(hash: Record<string, string>): CallRecord {
 
 function mergeRecording(action: Recording | null, status: Recording | null): Recording | null {
   if (!action && !status) return null;
-  return { ...status, ...action, status: status?.status ?? action?.status } as Recording;
+  return { ...status, ...action, sid: action?.sid ?? status?.sid ?? null, status: status?.status ?? action?.status } as Recording;
 }

@@ -175,6 +175,11 @@ export class TestCall {
     return this.client.post(`/voice/dial?level=${level}`, this.params({ DialCallStatus: status, DialCallSid: this.leg(level), DialCallDuration: String(duration) }));
   }
 
+  /** The Dial action Twilio sends when the caller hung up while engineer `level`'s phone rang. */
+  dialEndedAfterHangUp(level: number) {
+    return this.client.post(`/voice/dial?level=${level}`, this.params({ CallStatus: "completed", DialCallStatus: "no-answer", DialCallSid: this.leg(level), DialCallDuration: "0" }));
+  }
+
   recorded(duration = 42, digits = "#") {
     return this.client.post("/voice/recording", this.params({
       RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/RE${"1".repeat(32)}`,

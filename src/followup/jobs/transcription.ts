@@ -18,7 +18,7 @@ export interface TranscriptionDeps {
   views: { get(id: string): Promise<IncidentView | null> };
   followup: FollowupState;
   timeline: Timeline;
-  releaseEmail(incidentId: string): Promise<void>;
+  releaseEmail(incidentId: string): Promise<"released" | "not-held" | "missing">;
   now: () => Date;
 }
 
@@ -31,7 +31,9 @@ export function transcriptionProcessor(deps: TranscriptionDeps): Processor {
     if (!incidentId) return { incident: null };
     const { email } = await deps.followup.read(incidentId);
     if (email.state !== "sent") {
-      await deps.releaseEmail(incidentId);
+      // Raised a moment ago, its email not queued yet: try again shortly (BullMQ's backoff) rather than let
+      // it wait the whole transcription hold.
+      if ((await deps.releaseEmail(incidentId)) === "missing") throw new Error(`follow-up email of ${incidentId} not queued yet`);
       return { released: incidentId };
     }
     const spoken = (await deps.views.get(incidentId))?.voicemail?.contact?.email;

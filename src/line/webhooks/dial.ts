@@ -1,5 +1,5 @@
 import { engineerAt } from "../../call/engineers.ts";
-import { afterDial, legResult, looksLikeConversation, type AfterDial } from "../../call/flow.ts";
+import { afterDial, isCallOver, legResult, looksLikeConversation, type AfterDial } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { dialActionParams, levelQuery } from "../params.ts";
@@ -17,17 +17,20 @@ export function dialWebhook(line: LineContext) {
       if (!call) throw new Error(`no session for call ${p.CallSid}`);
       const { meta } = call;
       const level = p.level;
+      const callOver = call.endedAt !== null || isCallOver(p.CallStatus);
       const result = legResult({
         dialStatus: p.DialCallStatus,
         answered: call.answeredLevels.includes(level),
         decision: call.acceptedLevel === level ? "accepted" : call.declinedLevels.includes(level) ? "declined" : null,
+        callOver,
       });
       const seconds = p.DialCallDuration ?? 0;
       const engineer = meta.engineers[level - 1]!;
       const first = await sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
       if (first) metrics.legs.inc({ result });
       await timeline.append(p.CallSid, events.legEnded(line.stamp(), level, engineerAt(meta.engineers, level), result, seconds));
-      const next = afterDial({ level, levels: meta.engineers.length, result, callOver: call.endedAt !== null });
+      const next = afterDial({ level, levels: meta.engineers.length, result, callOver });
+      await line.endIfOver(p);
       if (next.next === "dial") return line.dialStep(meta, next.level, "another");
       if (next.next === "voicemail") {
         await sessions.setStage(p.CallSid, "voicemail");
@@ -39,8 +42,9 @@ export function dialWebhook(line: LineContext) {
     // conversation; otherwise moving on to the next engineer is the safe reading, since hanging up could
     // drop a caller nobody has spoken to. The same decision as above, from what the request says alone.
     fallback: (p) => {
-      const result = looksLikeConversation(p.DialCallStatus, p.DialCallDuration) ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered: false, decision: null });
-      return answerFor(line, p.CallSid, afterDial({ level: p.level, levels: roster.known().length, result, callOver: false }));
+      const callOver = isCallOver(p.CallStatus);
+      const result = looksLikeConversation(p.DialCallStatus, p.DialCallDuration) ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered: false, decision: null, callOver });
+      return answerFor(line, p.CallSid, afterDial({ level: p.level, levels: roster.known().length, result, callOver }));
     },
   });
 }

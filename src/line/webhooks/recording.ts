@@ -1,3 +1,4 @@
+import { isTranscribable } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { recordingParams, recordingStatusParams } from "../params.ts";
@@ -5,19 +6,24 @@ import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/recording: the Record action. The voicemail is the call's outcome. */
 export function recordingWebhook(line: LineContext) {
-  const { sessions, timeline, incidents, log } = line.deps;
+  const { sessions, timeline, incidents, releaseEmail, log } = line.deps;
   return twimlRoute({
     log,
     body: recordingParams,
     answer: async (p) => {
-      await sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration });
+      await sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid ?? null, duration: p.RecordingDuration });
       await timeline.append(p.CallSid, events.recorded(line.stamp(), p.RecordingDuration, p.Digits === "hangup"));
-      // Unless the transcription somehow came first, the email waits for it: it may name the contact.
+      // The email waits for the transcription, which may name the contact, unless it came first or never will.
       const transcribed = await sessions.get(p.CallSid).then(
         (call) => call?.transcription != null,
         () => false,
       );
-      await incidents.raiseOnce(p.CallSid, "voicemail", { awaitTranscript: !transcribed });
+      const awaitTranscript = !transcribed && isTranscribable(p.RecordingDuration);
+      const { incidentId } = await incidents.raiseOnce(p.CallSid, "voicemail", { awaitTranscript });
+      // The hang-up may have raised the incident first, holding its email for a transcription that is not
+      // coming (too short or too long to transcribe): send it now. Best effort: the hold ends on its own.
+      if (!awaitTranscript && incidentId) await releaseEmail(incidentId).catch((err: unknown) => log.warn({ err, incidentId }, "could not release the follow-up email"));
+      await line.endIfOver(p);
       return line.twiml({ step: "thank-you" });
     },
     fallback: () => line.twiml({ step: "thank-you" }),
