@@ -12,6 +12,24 @@ export function whisperDecision(digits: string | undefined): WhisperDecision {
   return digits === "1" ? "accepted" : "declined";
 }
 
+/** How many times the whisper may play to one engineer: a woken engineer may need it again, a caller waits. */
+export const WHISPER_MAX_PLAYS = 3;
+
+export type WhisperKey = { then: "decide"; decision: WhisperDecision } | { then: "again"; because: "repeat" | "unknown-key"; play: number };
+
+/**
+ * The engineer's key on the whisper, at its `play`-th playing. 1 accepts, 2 passes the call on, * plays it
+ * again, any other key is named and the whisper asked once more; past WHISPER_MAX_PLAYS (or a second
+ * unknown key) the call passes on, so a pocket-dial cannot hold the caller forever. Silence never reaches
+ * here: the Gather falls through to a Hangup, which passes the call on.
+ */
+export function whisperKey(digits: string | undefined, play: number): WhisperKey {
+  if (digits === "1") return { then: "decide", decision: "accepted" };
+  if (digits === "2" || !digits || play >= WHISPER_MAX_PLAYS) return { then: "decide", decision: "declined" };
+  if (digits === "*") return { then: "again", because: "repeat", play: play + 1 };
+  return play >= 2 ? { then: "decide", decision: "declined" } : { then: "again", because: "unknown-key", play: play + 1 };
+}
+
 /** The caller at the status notice pressed 1: hunt. No key (the Redirect after the Gather) or another key: goodbye. */
 export function noticeChoice(digits: string | undefined): "hunt" | "status-page" {
   return digits === "1" ? "hunt" : "status-page";

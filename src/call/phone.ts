@@ -14,3 +14,13 @@ export function maskPhone(number: string): string {
   if (digits.length < 6) return "***";
   return `${number.startsWith("+") ? "+" : ""}${digits.slice(0, 1)}${"*".repeat(digits.length - 3)}${digits.slice(-2)}`;
 }
+
+/**
+ * A caller who withheld their number: Twilio sends From as "anonymous" or "unknown" (some carriers send
+ * "restricted" or "private"), never a number to call back or to count calls by.
+ */
+export function isWithheld(from: string): boolean {
+  const number = from.trim();
+  // +266696687 spells ANONYMOUS on a keypad: how some networks present a withheld number.
+  return !/^\+?\d{3,}$/.test(number) || number === "+266696687";
+}

@@ -43,8 +43,10 @@ export class LineContext {
     return this.deps.now().toISOString();
   }
 
-  target(callSid: string, level: number, engineers: readonly Engineer[]): DialTarget {
-    return { level, engineer: engineers[level - 1]!, callSid, ringTimeout: this.deps.config.RING_TIMEOUT_SECONDS };
+  /** `lineNumber`: the number the partner dialled (the call's To), shown to the engineer as caller ID. */
+  target(callSid: string, level: number, engineers: readonly Engineer[], lineNumber?: string): DialTarget {
+    const callerId = lineNumber && /^\+[1-9]\d{6,14}$/.test(lineNumber) ? lineNumber : undefined;
+    return { level, engineer: engineers[level - 1]!, callSid, ringTimeout: this.deps.config.RING_TIMEOUT_SECONDS, callerId };
   }
 
   async requireMeta(callSid: string): Promise<CallMeta> {
@@ -57,7 +59,7 @@ export class LineContext {
   async dialStep(meta: CallMeta, level: number, intro: "greeting" | "hold" | "another"): Promise<string> {
     await this.deps.sessions.setStage(meta.callSid, "hunting", level);
     await this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level)));
-    const dial = this.target(meta.callSid, level, meta.engineers);
+    const dial = this.target(meta.callSid, level, meta.engineers, meta.to);
     return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
   }
 
@@ -72,7 +74,7 @@ export class LineContext {
   }
 
   /** Without the session: the same Dial, for the roster this process last saw. */
-  dialFallback(callSid: string, level: number, intro: "hold" | "another"): string {
-    return this.twiml({ step: "dial", intro, dial: this.target(callSid, level, this.deps.roster.known()) });
+  dialFallback(p: { CallSid: string; To: string }, level: number, intro: "hold" | "another"): string {
+    return this.twiml({ step: "dial", intro, dial: this.target(p.CallSid, level, this.deps.roster.known(), p.To) });
   }
 }

@@ -62,4 +62,4 @@ export const statusCallbackParams = callParams.extend({
 
 /** Query parameters our own TwiML puts in URLs; they are covered by the signature, so they can be trusted. */
 export const levelQuery = z.object({ level: z.coerce.number().int().min(1).max(3) });
-export const whisperQuery = levelQuery.extend({ parent: sid("CA") });
+export const whisperQuery = levelQuery.extend({ parent: sid("CA"), play: z.coerce.number().int().min(1).max(9).default(1) });

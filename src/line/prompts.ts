@@ -1,5 +1,5 @@
 import type { Partner } from "../call/partners.ts";
-import { digitByDigit } from "../call/phone.ts";
+import { digitByDigit, isWithheld } from "../call/phone.ts";
 import type { StatusNotice } from "../call/records.ts";
 
 /** Every sentence the line speaks, in one place, so staff can review wording in twiml/ when it changes. */
@@ -31,10 +31,21 @@ export function tryingAnother(): string {
   return "Connecting you to another engineer. Please hold.";
 }
 
-// Kept short: every second of whisper is a second the caller waits for a human.
-export function whisper(caller: { from: string; partner: Partner | null; drill: boolean }): string {
-  const who = caller.partner ? caller.partner.name : `number ${digitByDigit(caller.from)}`;
-  return `${caller.drill ? "Drill call. " : ""}Emergency call from ${who}. Press 1 to accept. Any other key passes it on.`;
+/**
+ * The whisper, in short sentences with a pause between (the TwiML puts one) so an engineer woken at 3 a.m.
+ * takes it in the first time; every second of it is also a second the caller waits for a human.
+ */
+export function whisperWho(caller: { from: string; partner: Partner | null; drill: boolean }): string {
+  const who = caller.partner ? caller.partner.name : isWithheld(caller.from) ? "a withheld number" : `number ${digitByDigit(caller.from)}`;
+  return `${caller.drill ? "Drill call. " : ""}Emergency call from ${who}.`;
+}
+
+export function whisperKeys(): string {
+  return "Press 1 to accept. Press 2 to pass it on. Press star to hear this again.";
+}
+
+export function whisperUnknownKey(digits: string): string {
+  return `The key ${digits === "#" ? "pound" : digits} does nothing here.`;
 }
 
 export function whisperDeclined(): string {
@@ -43,8 +54,8 @@ export function whisperDeclined(): string {
 
 export function voicemailPrompt(): string {
   return (
-    "No engineer could take your call right now. After the tone, please describe the problem, " +
-    "and say how we should follow up with you: an email address or a phone number. " +
+    "No engineer could take your call right now. After the tone, first say how we should reach you: " +
+    "an email address or a phone number. Then describe the problem. " +
     "Press the pound key or hang up when you are done."
   );
 }

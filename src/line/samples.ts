@@ -12,7 +12,7 @@ const ENGINEERS = [
   { name: "Linus", number: "+15550001003" },
 ];
 const PARTNER_CALLER = { from: "+15557770001", partner: { name: "Acme Payments", email: "oncall@acme.test" }, drill: false };
-const dial = (level: number): DialTarget => ({ level, engineer: ENGINEERS[level - 1]!, callSid: CALL_SID, ringTimeout: 20 });
+const dial = (level: number): DialTarget => ({ level, engineer: ENGINEERS[level - 1]!, callSid: CALL_SID, ringTimeout: 20, callerId: "+15550009999" });
 
 export const SAMPLE_STEPS: Record<string, TwimlDocument> = {
   "greeting": { step: "greeting", drill: false, dial: dial(1) },
@@ -29,6 +29,8 @@ export const SAMPLE_STEPS: Record<string, TwimlDocument> = {
   "whisper": { step: "whisper", caller: PARTNER_CALLER, level: 1, callSid: CALL_SID },
   "whisper-unknown-caller": { step: "whisper", caller: { from: "+447700900123", partner: null, drill: false }, level: 2, callSid: CALL_SID },
   "whisper-drill": { step: "whisper", caller: { ...PARTNER_CALLER, drill: true }, level: 1, callSid: CALL_SID },
+  "whisper-withheld-number": { step: "whisper", caller: { from: "anonymous", partner: null, drill: false }, level: 1, callSid: CALL_SID },
+  "whisper-unknown-key": { step: "whisper", caller: PARTNER_CALLER, level: 1, callSid: CALL_SID, play: 2, unknownKey: "7" },
   "whisper-accepted": { step: "whisper-accepted" },
   "whisper-declined": { step: "whisper-declined" },
   "voicemail": { step: "voicemail" },

@@ -10,8 +10,8 @@ type Response = InstanceType<typeof VoiceResponse>;
 
 export const WHISPER_TIMEOUT_SECONDS = 10;
 export const NOTICE_TIMEOUT_SECONDS = 6;
-// Twilio transcribes recordings of up to 120 s only; a longer voicemail would lose its transcript.
-export const VOICEMAIL_MAX_SECONDS = 120;
+// Twilio transcribes recordings under 120 s only: a voicemail cut at 100 s keeps its transcript, with margin.
+export const VOICEMAIL_MAX_SECONDS = 100;
 export const VOICEMAIL_SILENCE_SECONDS = 10;
 
 export interface DialTarget {
@@ -19,6 +19,8 @@ export interface DialTarget {
   engineer: Engineer;
   callSid: string;
   ringTimeout: number;
+  /** The line's own number, shown to engineers so they can let it through Do Not Disturb. */
+  callerId?: string;
 }
 
 /** Every TwiML document the line answers with. `step` is what twiml/ files and tests call each one. */
@@ -27,7 +29,15 @@ export type TwimlDocument =
   | { step: "status-notice"; drill: boolean; notice: StatusNotice }
   | { step: "status-goodbye" }
   | { step: "dial"; intro: "hold" | "another"; dial: DialTarget }
-  | { step: "whisper"; caller: { from: string; partner: Partner | null; drill: boolean }; level: number; callSid: string }
+  | {
+      step: "whisper";
+      caller: { from: string; partner: Partner | null; drill: boolean };
+      level: number;
+      callSid: string;
+      /** The whisper's playing (1, 2, 3) and, on a replay, the unknown key that caused it. */
+      play?: number;
+      unknownKey?: string;
+    }
   | { step: "whisper-accepted" }
   | { step: "whisper-declined" }
   | { step: "voicemail" }
@@ -66,14 +76,18 @@ export function render(base: string, step: TwimlDocument, { pretty = false } = {
       dial(response, base, step.dial);
       break;
     case "whisper": {
-      const query = { level: step.level, parent: step.callSid };
+      const play = step.play ?? 1;
+      const query = { level: step.level, parent: step.callSid, ...(play > 1 && { play }) };
       const gather = response.gather({
         numDigits: 1,
         timeout: WHISPER_TIMEOUT_SECONDS,
         action: lineUrl(base, paths.whisperAnswer, query),
         method: "POST",
       });
-      gather.say(say.whisper(step.caller));
+      if (step.unknownKey) gather.say(say.whisperUnknownKey(step.unknownKey));
+      gather.say(say.whisperWho(step.caller));
+      gather.pause({ length: 1 });
+      gather.say(say.whisperKeys());
       // Reached only when no key was pressed, e.g. a personal voicemail took the call: drop this leg so
       // the Dial ends and the caller moves on.
       response.hangup();
@@ -125,6 +139,7 @@ function dial(response: Response, base: string, target: DialTarget): void {
     timeout: target.ringTimeout,
     // The caller keeps hearing ringing, not silence, while the engineer listens to the whisper.
     answerOnBridge: true,
+    ...(target.callerId && { callerId: target.callerId }),
   });
   verb.number(
     { url: lineUrl(base, paths.whisper, { level: target.level, parent: target.callSid }), method: "POST" },

@@ -121,7 +121,7 @@ export function newCallSid(): string {
 /** One caller's call, step by step, with the parameters Twilio sends at each step. */
 export class TestCall {
   constructor(
-    private readonly client: TwilioClient,
+    readonly client: TwilioClient,
     readonly from: string,
     readonly callSid = newCallSid(),
     private readonly legs = new Map<number, string>(),
@@ -165,10 +165,13 @@ export class TestCall {
     });
   }
 
+  /** What Twilio posts from engineer `level`'s leg when they press `digits` on the whisper. */
+  whisperParams(level: number, digits: string): Record<string, string> {
+    return this.params({ CallSid: this.leg(level), ParentCallSid: this.callSid, Direction: "outbound-api", Digits: digits });
+  }
+
   pressOnWhisper(level: number, digits: string) {
-    return this.client.post(`/voice/whisper/answer?level=${level}&parent=${this.callSid}`, {
-      ...this.params({ CallSid: this.leg(level), ParentCallSid: this.callSid, Direction: "outbound-api", Digits: digits }),
-    });
+    return this.client.post(`/voice/whisper/answer?level=${level}&parent=${this.callSid}`, this.whisperParams(level, digits));
   }
 
   dialEnded(level: number, status: string, duration = 0) {

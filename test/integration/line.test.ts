@@ -95,7 +95,7 @@ describe("engineers 1 and 2 miss, engineer 3 accepts", () => {
     expect(numberDialled(toTwo.body)).toBe(ENGINEERS[1]!.number);
 
     await c.whisper(2);
-    expect((await c.pressOnWhisper(2, "9")).body).toContain("<Hangup/>");
+    expect((await c.pressOnWhisper(2, "2")).body).toContain("<Hangup/>");
     const toThree = await c.dialEnded(2, "completed", 8);
     expect(numberDialled(toThree.body)).toBe(ENGINEERS[2]!.number);
 
@@ -112,6 +112,51 @@ describe("engineers 1 and 2 miss, engineer 3 accepts", () => {
   });
 });
 
+describe("the engineer's keys on the whisper", () => {
+  it("names an unknown key and asks once more, then passes the call on at a second one", async () => {
+    const c = call();
+    await c.incoming();
+    await c.whisper(1);
+    const again = await c.pressOnWhisper(1, "9");
+    expect(again.body).toContain("The key 9 does nothing here.");
+    expect(again.body).toContain("Press 1 to accept. Press 2 to pass it on.");
+    expect(again.body).toContain("play=2");
+    const passed = await c.client.post(`/voice/whisper/answer?level=1&parent=${c.callSid}&play=2`, c.whisperParams(1, "7"));
+    expect(passed.body).toContain("<Hangup/>");
+    const next = await c.dialEnded(1, "completed", 20);
+    expect(numberDialled(next.body)).toBe(ENGINEERS[1]!.number);
+    expect((await api(`/api/calls/${c.callSid}`)).json.attempts[0].result).toBe("declined");
+  });
+
+  it("plays the whisper again on *, at most three times, and 1 on a replay accepts", async () => {
+    const c = call();
+    await c.incoming();
+    await c.whisper(1);
+    const replay = await c.pressOnWhisper(1, "*");
+    expect(replay.body).toContain("Emergency call from Acme Payments.");
+    expect(replay.body).not.toContain("does nothing");
+    const third = await c.client.post(`/voice/whisper/answer?level=1&parent=${c.callSid}&play=2`, c.whisperParams(1, "*"));
+    expect(third.body).toContain("play=3");
+    const overLimit = await c.client.post(`/voice/whisper/answer?level=1&parent=${c.callSid}&play=3`, c.whisperParams(1, "*"));
+    expect(overLimit.body).toContain("<Hangup/>");
+    const d = call();
+    await d.incoming();
+    await d.whisper(1);
+    await d.pressOnWhisper(1, "*");
+    expect((await d.client.post(`/voice/whisper/answer?level=1&parent=${d.callSid}&play=2`, d.whisperParams(1, "1"))).body).not.toContain("<Hangup/>");
+    expect((await api(`/api/calls/${d.callSid}`)).json.outcome).toBe("connected");
+  });
+
+  it("tells the engineer a withheld number calls, and shows engineers the line's own number", async () => {
+    const c = call("anonymous");
+    const greeting = await c.incoming();
+    expect(greeting.status).toBe(200);
+    expect(greeting.body).toMatch(/<Dial[^>]*callerId="\+15550009999"/);
+    const whisper = await c.whisper(1);
+    expect(whisper.body).toContain("Emergency call from a withheld number.");
+  });
+});
+
 describe("nobody accepts", () => {
   it("moves past a personal voicemail that answers, then records the caller's voicemail and its transcription", async () => {
     const c = call("+447700900123");
@@ -123,9 +168,11 @@ describe("nobody accepts", () => {
     const afterVoicemail = await c.dialEnded(2, "completed", 25);
     expect(numberDialled(afterVoicemail.body)).toBe(ENGINEERS[2]!.number);
     const prompt = await c.dialEnded(3, "busy");
-    expect(prompt.body).toContain("please describe the problem");
+    expect(prompt.body).toContain("describe the problem");
     expect(prompt.body).toContain("an email address or a phone number");
-    expect(prompt.body).toMatch(/<Record[^>]*maxLength="120"[^>]*transcribe="true"/);
+    // Twilio transcribes recordings under 120 s only: the limit keeps a margin, and the contact is asked first.
+    expect(prompt.body).toMatch(/<Record[^>]*maxLength="100"[^>]*transcribe="true"/);
+    expect(prompt.body.indexOf("an email address or a phone number")).toBeLessThan(prompt.body.indexOf("describe the problem"));
     expect(prompt.body).toContain(`transcribeCallback="${t.publicBase}/voice/transcription"`);
     expect(prompt.body).toContain(`recordingStatusCallback="${t.publicBase}/voice/recording/status"`);
 

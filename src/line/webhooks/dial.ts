@@ -36,7 +36,7 @@ export function dialWebhook(line: LineContext) {
         await sessions.setStage(p.CallSid, "voicemail");
         await timeline.append(p.CallSid, events.voicemailPrompt(line.stamp()));
       }
-      return answerFor(line, p.CallSid, next);
+      return answerFor(line, p, next);
     },
     // Without the session we cannot know whether the leg was accepted. A long answered leg was a
     // conversation; otherwise moving on to the next engineer is the safe reading, since hanging up could
@@ -44,12 +44,12 @@ export function dialWebhook(line: LineContext) {
     fallback: (p) => {
       const callOver = isCallOver(p.CallStatus);
       const result = looksLikeConversation(p.DialCallStatus, p.DialCallDuration) ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered: false, decision: null, callOver });
-      return answerFor(line, p.CallSid, afterDial({ level: p.level, levels: roster.known().length, result, callOver }));
+      return answerFor(line, p, afterDial({ level: p.level, levels: roster.known().length, result, callOver }));
     },
   });
 }
 
-function answerFor(line: LineContext, callSid: string, next: AfterDial): string {
+function answerFor(line: LineContext, p: { CallSid: string; To: string }, next: AfterDial): string {
   switch (next.next) {
     case "nothing":
       return line.twiml({ step: "empty" });
@@ -58,6 +58,6 @@ function answerFor(line: LineContext, callSid: string, next: AfterDial): string 
     case "voicemail":
       return line.twiml({ step: "voicemail" });
     case "dial":
-      return line.dialFallback(callSid, next.level, "another");
+      return line.dialFallback(p, next.level, "another");
   }
 }

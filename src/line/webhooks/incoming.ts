@@ -31,6 +31,6 @@ export function incomingWebhook(line: LineContext) {
       }
       return line.dialStep(meta, 1, "greeting");
     },
-    fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, roster.known()) }),
+    fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, roster.known(), p.To) }),
   });
 }

@@ -18,6 +18,6 @@ export function noticeWebhook(line: LineContext) {
       await incidents.raiseOnce(p.CallSid, "status-page");
       return line.twiml({ step: "status-goodbye" });
     },
-    fallback: (p) => (noticeChoice(p.Digits) === "hunt" ? line.dialFallback(p.CallSid, 1, "hold") : line.twiml({ step: "status-goodbye" })),
+    fallback: (p) => (noticeChoice(p.Digits) === "hunt" ? line.dialFallback(p, 1, "hold") : line.twiml({ step: "status-goodbye" })),
   });
 }

@@ -1,6 +1,6 @@
 import { identifyCaller } from "../../call/callers.ts";
 import { engineerAt } from "../../call/engineers.ts";
-import { whisperDecision } from "../../call/flow.ts";
+import { whisperKey } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { callParams, gatherParams, whisperQuery } from "../params.ts";
@@ -33,8 +33,13 @@ export function whisperAnswerWebhook(line: LineContext) {
     query: whisperQuery,
     answer: async (p) => {
       const meta = await line.requireMeta(p.parent);
+      const key = whisperKey(p.Digits, p.play);
+      if (key.then === "again") {
+        const unknownKey = key.because === "unknown-key" ? p.Digits : undefined;
+        return line.twiml({ step: "whisper", caller: meta, level: p.level, callSid: p.parent, play: key.play, unknownKey });
+      }
       const who = engineerAt(meta.engineers, p.level);
-      const decision = await sessions.decide(p.parent, p.level, whisperDecision(p.Digits));
+      const decision = await sessions.decide(p.parent, p.level, key.decision);
       if (decision === "declined") {
         await timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null));
         return line.twiml({ step: "whisper-declined" });
@@ -45,6 +50,12 @@ export function whisperAnswerWebhook(line: LineContext) {
       if (firstAcceptance) metrics.timeToHuman.observe((now().getTime() - Date.parse(meta.startedAt)) / 1000);
       return line.twiml({ step: "whisper-accepted" });
     },
-    fallback: (p) => line.twiml({ step: whisperDecision(p.Digits) === "accepted" ? "whisper-accepted" : "whisper-declined" }),
+    // Without the session, the engineer's leg still says who calls (its From), so the keys work the same.
+    fallback: (p) => {
+      const key = whisperKey(p.Digits, p.play);
+      if (key.then === "decide") return line.twiml({ step: key.decision === "accepted" ? "whisper-accepted" : "whisper-declined" });
+      const caller = { from: p.From, ...identifyCaller(line.deps.config, p.From) };
+      return line.twiml({ step: "whisper", caller, level: p.level, callSid: p.parent, play: key.play, unknownKey: key.because === "unknown-key" ? p.Digits : undefined });
+    },
   });
 }
