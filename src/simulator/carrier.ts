@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import twilio from "twilio";
 import type { CallerBehaviour, EngineerBehaviour } from "./scenario.ts";
-import { parseTwiml, TwimlError, type Verb } from "./twiml.ts";
+import { parseTwiml, TwimlError, type Verb } from "./twiml-parser.ts";
 
 /**
  * The carrier: plays Twilio's part for one inbound call. It requests the line's webhooks signed as Twilio

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drillCommand } from "../../src/drill/command.ts";
 import { startLocalStack } from "../../src/drill/local.ts";
 import { ACCOUNT_SID, AUTH_TOKEN, CONSOLE_TOKEN, startTestLine } from "../helpers/line.ts";
-import { runDrill } from "../../src/simulator/drill.ts";
+import { runDrill } from "../../src/simulator/scenario-runner.ts";
 import { runLoad } from "../../src/simulator/load.ts";
 import { htmlReport, junitReport, textReport } from "../../src/simulator/report.ts";
 import { loadScenario, loadScenarios } from "../../src/simulator/scenario.ts";
