@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { DrillReport, DrillTarget } from "../simulator/drill.ts";
-import { runDrill } from "../simulator/drill.ts";
+import type { DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
+import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
 import { htmlReport, jsonReport, junitReport, progressLine, textReport } from "../simulator/report.ts";
 import { loadScenarios, ScenarioError } from "../simulator/scenario.ts";

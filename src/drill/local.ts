@@ -8,7 +8,7 @@ import { connectRedis, deleteByPrefix } from "../store/redis.ts";
 import { startLine, type RunningLine } from "../server.ts";
 import { createServices, startServiceWorkers } from "../services.ts";
 import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simulator/capture.ts";
-import type { DrillTarget } from "../simulator/drill.ts";
+import type { DrillTarget } from "../simulator/scenario-runner.ts";
 import type { Scenario } from "../simulator/scenario.ts";
 
 export const LOCAL_ROSTER = "Ada=+15550001001,Grace=+15550001002,Linus=+15550001003";

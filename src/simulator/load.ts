@@ -1,5 +1,5 @@
 import { SimulatedCall } from "./carrier.ts";
-import type { DrillTarget } from "./drill.ts";
+import type { DrillTarget } from "./scenario-runner.ts";
 import { callerSchema, engineerSchema, scenarioSchema, type Scenario } from "./scenario.ts";
 import { eventually } from "./wait.ts";
 

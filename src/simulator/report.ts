@@ -1,4 +1,4 @@
-import type { CallReport, DrillReport, ScenarioReport } from "./drill.ts";
+import type { CallReport, DrillReport, ScenarioReport } from "./scenario-runner.ts";
 
 /** The drill's report for people (text), for tools (JSON), for CI pipelines (JUnit) and for auditors (HTML). */
 

@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimulatedCall, speechSeconds } from "../../src/simulator/carrier.ts";
+import { SimulatedCall } from "../../src/simulator/carrier.ts";
+import { speechSeconds } from "../../src/simulator/verbs/say.ts";
 import type { z } from "zod";
 import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
 
@@ -218,5 +219,46 @@ describe("Redirect, Hangup, Reject", () => {
     docs = { "/nowhere/voice/incoming": "this is not xml <" };
     const failed = await broken.run();
     expect(failed.errors[0]).toMatch(/invalid TwiML/);
+  });
+});
+
+describe("the engineer's leg runs the whisper by the caller's leg's rules", () => {
+  const dial = '<Dial action="/voice/after" timeout="20"><Number url="/voice/whisper">+15550001001</Number></Dial>';
+  const accepts = [{ does: "accept", answerAfter: 4, talkFor: 30 }];
+
+  it("reports a <Dial> in the whisper as Twilio's error 13201, even after a Gather the engineer answers, and does not bridge", async () => {
+    const whisper = '<Gather numDigits="1" action="/voice/accept"><Say>press 1</Say></Gather><Dial><Number>+15550002002</Number></Dial>';
+    const { result, paths } = await call(dial, { "/voice/whisper": whisper, "/voice/accept": "" }, {}, accepts);
+    expect(result.errors).toEqual([expect.stringMatching(/^\/voice\/whisper: <Dial> is not allowed on an engineer's leg .*13201/)]);
+    expect(result.events.at(-1)).toMatchObject({ party: "carrier", kind: "error" });
+    expect(result.bridgedLevel).toBeNull();
+    expect(heard(result, "engineer 1")).toEqual([]);
+    expect(paths).not.toContain("/voice/accept");
+  });
+
+  it("reports a verb the carrier does not support in the whisper instead of skipping it", async () => {
+    const { result } = await call(dial, { "/voice/whisper": "<Say>hello engineer</Say><Enqueue>support</Enqueue>" }, {}, accepts);
+    expect(result.errors).toEqual(["/voice/whisper: unsupported TwiML verb <Enqueue>"]);
+    expect(result.bridgedLevel).toBeNull();
+  });
+
+  it("stops a whisper redirect loop with the caller's leg's guard, after the same number of documents", async () => {
+    const looping = '<Say>hold on</Say><Redirect method="POST">/voice/loop</Redirect>';
+    const caller = await call('<Redirect method="POST">/voice/loop</Redirect>', { "/voice/loop": looping });
+    const engineer = await call(dial, { "/voice/whisper": '<Redirect method="POST">/voice/loop</Redirect>', "/voice/loop": looping }, {}, accepts);
+    expect(caller.result.errors).toEqual(["more than 50 TwiML documents on the caller's leg: a redirect loop?"]);
+    expect(engineer.result.errors).toEqual(["more than 50 TwiML documents on the engineer 1's leg: a redirect loop?"]);
+    const loops = (paths: (string | undefined)[]) => paths.filter((path) => path === "/voice/loop").length;
+    expect(loops(engineer.paths)).toBe(loops(caller.paths));
+    expect(engineer.requests.filter((r) => r.path === "/voice/loop").every((r) => r.params.ParentCallSid === engineer.result.callSid)).toBe(true);
+    expect(engineer.result.bridgedLevel).toBeNull();
+  });
+});
+
+describe("invalid TwiML on any leg", () => {
+  it("reports a verb nested in <Gather> that Twilio does not play there (13320)", async () => {
+    const { result, paths } = await call('<Gather action="/voice/choice"><Say>press one</Say><Dial>+15550001001</Dial></Gather>', {}, { keys: ["1"] });
+    expect(result.errors).toEqual(["<Gather> may only contain <Say>, <Play> and <Pause>, not <Dial> (Twilio 13320)"]);
+    expect(paths).not.toContain("/voice/choice");
   });
 });
