@@ -41,7 +41,7 @@ export function whisperWho(caller: { from: string; partner: Partner | null; dril
 }
 
 export function whisperKeys(): string {
-  return "Press 1 to accept. Press 2 to pass it on. Press star to hear this again.";
+  return "Press 1 to accept, 2 to pass, star to repeat.";
 }
 
 export function whisperUnknownKey(digits: string): string {

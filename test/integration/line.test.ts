@@ -119,7 +119,7 @@ describe("the engineer's keys on the whisper", () => {
     await c.whisper(1);
     const again = await c.pressOnWhisper(1, "9");
     expect(again.body).toContain("The key 9 does nothing here.");
-    expect(again.body).toContain("Press 1 to accept. Press 2 to pass it on.");
+    expect(again.body).toContain("Press 1 to accept, 2 to pass, star to repeat.");
     expect(again.body).toContain("play=2");
     const passed = await c.client.post(`/voice/whisper/answer?level=1&parent=${c.callSid}&play=2`, c.whisperParams(1, "7"));
     expect(passed.body).toContain("<Hangup/>");
