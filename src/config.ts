@@ -50,6 +50,8 @@ const envSchema = z
     RUN_WORKERS: z.enum(["true", "false"], { error: "true or false" }).default("true").transform((value) => value === "true"),
     // Where writes wait while Redis is unreachable; each instance needs its own, on a disk that survives restarts.
     SPOOL_FILE: z.string().min(1).optional(),
+    // Each webhook answers within this, well inside Twilio's 15 s: past it the caller is held and the request redone.
+    WEBHOOK_DEADLINE_MS: z.coerce.number().int().min(100).max(12_000).default(6_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

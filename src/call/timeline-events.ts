@@ -27,6 +27,7 @@ export const timelineEventSchema = z.discriminatedUnion("event", [
   event("recording.status", { recordingSid: z.string(), status: z.string() }),
   event("voicemail.transcribed", { status: z.enum(["completed", "failed"]), transcript: z.string() }),
   event("call.ended", { callStatus: z.string(), seconds: z.number().int().nullable() }),
+  event("webhook.fallback", { errorCode: z.string(), path: z.string() }),
   event("incident.raised", { incidentId: z.string(), outcome: outcomeSchema }),
   event("followup.email-sent", { to: z.string(), source: z.string() }),
   event("followup.mobilise-sent", { target: z.string(), httpStatus: z.number().int() }),
@@ -72,6 +73,8 @@ export function timelineKey(e: TimelineEvent): string {
       return "transcription";
     case "call.ended":
       return "ended";
+    case "webhook.fallback":
+      return `fallback:${e.path}:${e.errorCode}`;
     case "incident.raised":
       return "incident";
     case "followup.email-sent":
@@ -176,6 +179,13 @@ export const timeline = {
     callStatus,
     seconds: secs,
     text: `Call ended (${callStatus}${secs !== null ? `, ${secs} s` : ""})`,
+  }),
+  fallback: (at: string, errorCode: string, path: string): Of<"webhook.fallback"> => ({
+    event: "webhook.fallback",
+    at,
+    errorCode,
+    path,
+    text: `Twilio gave up on ${path} (error ${errorCode}) and asked the fallback URL; the call resumed there`,
   }),
   raised: (at: string, incidentId: string, outcome: z.infer<typeof outcomeSchema>): Of<"incident.raised"> => ({
     event: "incident.raised",

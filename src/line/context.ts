@@ -11,6 +11,7 @@ import type { CallerUsage } from "../store/caller-usage.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
+import { twimlRoute } from "./twiml-route.ts";
 import { render, type DialTarget, type TwimlDocument } from "./twiml.ts";
 
 export interface LineDeps {
@@ -34,6 +35,18 @@ export interface LineDeps {
  */
 export class LineContext {
   constructor(readonly deps: LineDeps) {}
+
+  /** A webhook route with the line's logger and its deadline (see twiml-route.ts). */
+  route<B extends Parameters<typeof twimlRoute>[0]["body"], Q extends Parameters<typeof twimlRoute>[0]["body"]>(
+    options: Omit<Parameters<typeof twimlRoute<B, Q>>[0], "log" | "deadline">,
+  ) {
+    const base = this.deps.config.PUBLIC_BASE_URL;
+    return twimlRoute<B, Q>({
+      ...options,
+      log: this.deps.log,
+      deadline: { ms: this.deps.config.WEBHOOK_DEADLINE_MS, publicUrl: (originalUrl) => `${base}${originalUrl}`, holdOn: (redirect) => this.twiml({ step: "hold-on", redirect }) },
+    });
+  }
 
   twiml(document: TwimlDocument): string {
     return render(this.deps.config.PUBLIC_BASE_URL, document);

@@ -68,6 +68,10 @@ export function thankYou(): string {
   return "Thank you. Your message has been recorded, an incident has been raised, and we will follow up with you shortly. Goodbye.";
 }
 
+export function oneMoment(): string {
+  return "One moment please.";
+}
+
 export function callEnded(): string {
   return "The engineer has left the call. Goodbye.";
 }

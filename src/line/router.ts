@@ -1,8 +1,9 @@
-import express, { Router } from "express";
+import express, { Router, type RequestHandler } from "express";
 import { LineContext, type LineDeps } from "./context.ts";
 import { requireTwilioSignature } from "./signature.ts";
 import { paths } from "./urls.ts";
 import { dialWebhook } from "./webhooks/dial.ts";
+import { fallbackWebhook, resumeWebhook } from "./webhooks/fallback.ts";
 import { incomingWebhook } from "./webhooks/incoming.ts";
 import { noticeWebhook } from "./webhooks/notice.ts";
 import { recordingStatusWebhook, recordingWebhook } from "./webhooks/recording.ts";
@@ -26,15 +27,19 @@ export function lineRoutes(deps: LineDeps): Router {
   });
   router.use(express.urlencoded({ extended: false, limit: "64kb" }));
   router.use(requireTwilioSignature(deps.config.TWILIO_AUTH_TOKEN, deps.config.PUBLIC_BASE_URL));
+  const webhooks = new Map<string, RequestHandler>([
+    [paths.incoming, incomingWebhook(line)],
+    [paths.notice, noticeWebhook(line)],
+    [paths.dial, dialWebhook(line)],
+    [paths.whisper, whisperWebhook(line)],
+    [paths.whisperAnswer, whisperAnswerWebhook(line)],
+    [paths.recording, recordingWebhook(line)],
+    [paths.recordingStatus, recordingStatusWebhook(line)],
+    [paths.transcription, transcriptionWebhook(line)],
+    [paths.status, statusWebhook(line)],
+  ]);
   const route = (path: string) => path.slice("/voice".length);
-  router.post(route(paths.incoming), incomingWebhook(line));
-  router.post(route(paths.notice), noticeWebhook(line));
-  router.post(route(paths.dial), dialWebhook(line));
-  router.post(route(paths.whisper), whisperWebhook(line));
-  router.post(route(paths.whisperAnswer), whisperAnswerWebhook(line));
-  router.post(route(paths.recording), recordingWebhook(line));
-  router.post(route(paths.recordingStatus), recordingStatusWebhook(line));
-  router.post(route(paths.transcription), transcriptionWebhook(line));
-  router.post(route(paths.status), statusWebhook(line));
+  for (const [path, handler] of webhooks) router.post(route(path), handler);
+  router.post(route(paths.fallback), fallbackWebhook(line, webhooks, resumeWebhook(line)));
   return router;
 }

@@ -36,6 +36,7 @@ export const SAMPLE_STEPS: Record<string, TwimlDocument> = {
   "voicemail": { step: "voicemail" },
   "thank-you": { step: "thank-you" },
   "connected-end": { step: "connected-end" },
+  "hold-on": { step: "hold-on", redirect: `${BASE}/voice/whisper/answer?level=1&parent=${CALL_SID}&deadline=1&Digits=1` },
 };
 
 export function renderSamples(): Record<string, string> {

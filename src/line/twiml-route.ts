@@ -27,10 +27,25 @@ export function parseParams<S extends z.ZodType>(schema: S, input: unknown, wher
  */
 const noQuery = z.object({});
 
+/**
+ * Twilio waits about 15 s for an answer, then requests the Fallback URL; a caller should not wait that long.
+ * Past `ms` the caller hears `holdOn` (a short prompt and a Redirect back to the same URL, the keys pressed
+ * carried in its query, so none is lost) while the slow answer finishes; a request already redirected once
+ * gets the fallback TwiML instead, so a hung dependency cannot loop the caller.
+ */
+export interface WebhookDeadline {
+  ms: number;
+  /** The absolute URL Twilio requested (PUBLIC_BASE_URL + the path and query it asked for). */
+  publicUrl: (originalUrl: string) => string;
+  holdOn: (redirectUrl: string) => string;
+}
+const RETRY_MARK = "deadline";
+
 export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<object> = typeof noQuery>(options: {
   log: Logger;
   body: B;
   query?: Q;
+  deadline?: WebhookDeadline;
   /** `log` is the request's logger: its lines carry the request id. */
   answer: (params: z.infer<B> & z.infer<Q>, log: Logger) => Promise<string>;
   fallback: (params: z.infer<B> & z.infer<Q>) => string;
@@ -38,8 +53,11 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
   type Params = z.infer<B> & z.infer<Q>;
   return async (req, res) => {
     let params: Params;
+    // A Redirect made at the deadline carries the keys pressed in its query (Twilio's Redirect sends none);
+    // the query is covered by the signature like the body.
+    const carried = typeof req.query.Digits === "string" ? { Digits: req.query.Digits } : {};
     try {
-      const body: object = parseParams(options.body, req.body, "body");
+      const body: object = parseParams(options.body, { ...carried, ...req.body }, "body");
       const query: object = parseParams(options.query ?? noQuery, req.query, "query");
       params = { ...body, ...query } as Params;
     } catch (error) {
@@ -49,12 +67,41 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
     }
     let twiml: string;
     const log = (req as { log?: Logger }).log ?? options.log;
+    const answering = options.answer(params, log);
     try {
-      twiml = await options.answer(params, log);
+      const answered = await withDeadline(answering, options.deadline?.ms);
+      if (answered === TIMED_OUT) {
+        answering.catch((err: unknown) => log.error({ err, path: req.path }, "webhook failed after its deadline"));
+        const retried = req.query[RETRY_MARK] !== undefined;
+        log.warn({ path: req.path, retried }, retried ? "webhook past its deadline twice; answering with fallback TwiML" : "webhook past its deadline; holding the caller");
+        twiml = retried || !options.deadline ? options.fallback(params) : options.deadline.holdOn(redirectUrl(options.deadline.publicUrl(req.originalUrl), req.body));
+      } else twiml = answered;
     } catch (error) {
       log.error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
       twiml = options.fallback(params);
     }
     res.type("text/xml").send(twiml);
   };
+}
+
+const TIMED_OUT = Symbol("timed out");
+async function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T | typeof TIMED_OUT> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function redirectUrl(url: string, body: unknown): string {
+  const next = new URL(url);
+  next.searchParams.set(RETRY_MARK, "1");
+  const digits = (body as { Digits?: unknown } | undefined)?.Digits;
+  if (typeof digits === "string") next.searchParams.set("Digits", digits);
+  return next.toString();
 }

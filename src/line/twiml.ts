@@ -43,6 +43,8 @@ export type TwimlDocument =
   | { step: "voicemail" }
   | { step: "thank-you" }
   | { step: "connected-end" }
+  /** The answer is late: a word to the caller, then the same request again (see twiml-route.ts). */
+  | { step: "hold-on"; redirect: string }
   | { step: "empty" };
 
 /** `pretty` is for people reading twiml/; Twilio gets the compact form. */
@@ -125,6 +127,11 @@ export function render(base: string, step: TwimlDocument, { pretty = false } = {
     case "connected-end":
       response.say(say.callEnded());
       response.hangup();
+      break;
+    case "hold-on":
+      response.say(say.oneMoment());
+      response.pause({ length: 2 });
+      response.redirect({ method: "POST" }, step.redirect);
       break;
     case "empty":
       break;

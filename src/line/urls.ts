@@ -12,6 +12,7 @@ export const paths = {
   recordingStatus: "/voice/recording/status",
   transcription: "/voice/transcription",
   status: "/voice/status",
+  fallback: "/voice/fallback",
 } as const;
 
 type LinePath = (typeof paths)[keyof typeof paths];

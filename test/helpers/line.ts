@@ -174,8 +174,12 @@ export class TestCall {
     return this.client.post(`/voice/whisper/answer?level=${level}&parent=${this.callSid}`, this.whisperParams(level, digits));
   }
 
+  dialParams(level: number, status: string, duration = 0): Record<string, string> {
+    return this.params({ DialCallStatus: status, DialCallSid: this.leg(level), DialCallDuration: String(duration) });
+  }
+
   dialEnded(level: number, status: string, duration = 0) {
-    return this.client.post(`/voice/dial?level=${level}`, this.params({ DialCallStatus: status, DialCallSid: this.leg(level), DialCallDuration: String(duration) }));
+    return this.client.post(`/voice/dial?level=${level}`, this.dialParams(level, status, duration));
   }
 
   /** The Dial action Twilio sends when the caller hung up while engineer `level`'s phone rang. */

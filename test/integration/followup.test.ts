@@ -227,7 +227,8 @@ describe("mobilisation", () => {
 
 describe("the case hold", () => {
   it("closes the case when the partner does not reply within the hold, and staff can reopen it", async () => {
-    const t = await line("hold-close", { CASE_HOLD_HOURS: String(0.5 / 3600) });
+    // Long enough that the reopened case is still awaiting its reply when the answer is read, on a busy machine.
+    const t = await line("hold-close", { CASE_HOLD_HOURS: String(1.5 / 3600) });
     const { incidentId } = await voicemailCall(t, PARTNER, "email ops at acme dot com");
     const closed = await waitFor(async () => {
       const v = await incident(t, incidentId);

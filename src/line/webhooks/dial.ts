@@ -3,13 +3,11 @@ import { afterDial, isCallOver, legResult, looksLikeConversation, type AfterDial
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { dialActionParams, levelQuery } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/dial?level=N: the Dial action, when engineer N's leg ended. Records the leg, then what's next. */
 export function dialWebhook(line: LineContext) {
-  const { sessions, timeline, metrics, roster, log } = line.deps;
-  return twimlRoute({
-    log,
+  const { sessions, timeline, metrics, roster } = line.deps;
+  return line.route({
     body: dialActionParams,
     query: levelQuery,
     answer: async (p) => {

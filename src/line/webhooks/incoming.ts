@@ -3,13 +3,11 @@ import { maskPhone } from "../../call/phone.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { callParams } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/incoming: the number's Voice URL. Starts the session, greets, then the notice or engineer 1. */
 export function incomingWebhook(line: LineContext) {
-  const { config, sessions, timeline, statusPage, usage, roster, log, now } = line.deps;
-  return twimlRoute({
-    log,
+  const { config, sessions, timeline, statusPage, usage, roster, now } = line.deps;
+  return line.route({
     body: callParams,
     answer: async (p, requestLog) => {
       // Unreadable (Redis away) counts as a new call: its session is then spooled like any other write,

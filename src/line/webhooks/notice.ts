@@ -2,13 +2,11 @@ import { noticeChoice } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { gatherParams } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/notice: the caller's answer to the status page notice (1: an engineer anyway; else goodbye). */
 export function noticeWebhook(line: LineContext) {
-  const { timeline, incidents, log } = line.deps;
-  return twimlRoute({
-    log,
+  const { timeline, incidents } = line.deps;
+  return line.route({
     body: gatherParams,
     answer: async (p) => {
       const meta = await line.requireMeta(p.CallSid);

@@ -2,13 +2,11 @@ import { isTranscribable } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { recordingParams, recordingStatusParams } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/recording: the Record action. The voicemail is the call's outcome. */
 export function recordingWebhook(line: LineContext) {
   const { sessions, timeline, incidents, releaseEmail, log } = line.deps;
-  return twimlRoute({
-    log,
+  return line.route({
     body: recordingParams,
     answer: async (p) => {
       await sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid ?? null, duration: p.RecordingDuration });
@@ -32,9 +30,8 @@ export function recordingWebhook(line: LineContext) {
 
 /** POST /voice/recording/status: the recording status callback; it races the Record action. */
 export function recordingStatusWebhook(line: LineContext) {
-  const { sessions, timeline, log } = line.deps;
-  return twimlRoute({
-    log,
+  const { sessions, timeline } = line.deps;
+  return line.route({
     body: recordingStatusParams,
     answer: async (p) => {
       await sessions.setRecording(p.CallSid, "status", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration ?? 0, status: p.RecordingStatus });

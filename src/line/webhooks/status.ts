@@ -1,13 +1,11 @@
 import { isCallOver } from "../../call/flow.ts";
 import type { LineContext } from "../context.ts";
 import { statusCallbackParams } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/status: the number's status callback. A terminal status ends the call and settles its outcome. */
 export function statusWebhook(line: LineContext) {
-  const { incidents, log } = line.deps;
-  return twimlRoute({
-    log,
+  const { incidents } = line.deps;
+  return line.route({
     body: statusCallbackParams,
     answer: async (p) => {
       if (isCallOver(p.CallStatus)) await incidents.callEnded(p.CallSid, { callStatus: p.CallStatus, duration: p.CallDuration ?? null });

@@ -1,13 +1,11 @@
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { transcriptionParams } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/transcription: Twilio's transcription of the voicemail, minutes later; the follow-up is told. */
 export function transcriptionWebhook(line: LineContext) {
-  const { sessions, timeline, log } = line.deps;
-  return twimlRoute({
-    log,
+  const { sessions, timeline } = line.deps;
+  return line.route({
     body: transcriptionParams,
     answer: async (p) => {
       const text = p.TranscriptionText ?? "";

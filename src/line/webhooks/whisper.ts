@@ -4,13 +4,11 @@ import { whisperKey } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
 import { callParams, gatherParams, whisperQuery } from "../params.ts";
-import { twimlRoute } from "../twiml-route.ts";
 
 /** POST /voice/whisper: engineer N answered; they hear who is calling and must press 1 to take the call. */
 export function whisperWebhook(line: LineContext) {
-  const { config, sessions, timeline, log } = line.deps;
-  return twimlRoute({
-    log,
+  const { config, sessions, timeline } = line.deps;
+  return line.route({
     body: callParams,
     query: whisperQuery,
     answer: async (p) => {
@@ -26,9 +24,8 @@ export function whisperWebhook(line: LineContext) {
 
 /** POST /voice/whisper/answer: the engineer's key. Only 1 accepts; the first key pressed at a level stands. */
 export function whisperAnswerWebhook(line: LineContext) {
-  const { sessions, timeline, incidents, metrics, log, now } = line.deps;
-  return twimlRoute({
-    log,
+  const { sessions, timeline, incidents, metrics, now } = line.deps;
+  return line.route({
     body: gatherParams,
     query: whisperQuery,
     answer: async (p) => {

@@ -1,0 +1,68 @@
+import type { RequestHandler } from "express";
+import { z } from "zod";
+import { timeline as events } from "../../call/timeline-events.ts";
+import type { LineContext } from "../context.ts";
+import { callParams } from "../params.ts";
+
+const fallbackParams = callParams.extend({ ErrorCode: z.string().max(10).optional(), ErrorUrl: z.string().max(2000).optional() });
+
+/**
+ * POST /voice/fallback: the number's Fallback URL. When a webhook timed out (Twilio's error 11205) or failed,
+ * Twilio requests this with the same parameters plus ErrorCode and ErrorUrl. The call resumes where it was: the
+ * webhook ErrorUrl names is run again (every write is idempotent), so the caller is not greeted and sent to
+ * engineer 1 again. Without a usable ErrorUrl, the call resumes from the stage its session records.
+ */
+export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string, RequestHandler>, resume: RequestHandler): RequestHandler {
+  const base = new URL(line.deps.config.PUBLIC_BASE_URL);
+  return async (req, res, next) => {
+    const parsed = fallbackParams.safeParse(req.body ?? {});
+    const errorUrl = parsed.success && parsed.data.ErrorUrl ? safeUrl(parsed.data.ErrorUrl) : null;
+    // Only our own URLs: ErrorUrl is signed along with the rest, but nothing is to be followed elsewhere.
+    const path = errorUrl && errorUrl.origin === base.origin && errorUrl.pathname.startsWith(base.pathname.replace(/\/$/, "")) ? errorUrl.pathname.slice(base.pathname.replace(/\/$/, "").length) : null;
+    const handler = path ? webhooks.get(path) : undefined;
+    if (parsed.success) {
+      line.deps.log.warn({ errorCode: parsed.data.ErrorCode, path }, "Twilio used the fallback URL");
+      const event = events.fallback(line.stamp(), parsed.data.ErrorCode ?? "unknown", path ?? "unknown");
+      await line.deps.timeline.append(parsed.data.CallSid, event).catch(() => false);
+    }
+    if (!handler || !errorUrl) return resume(req, res, next);
+    // The failed request's own query (level, parent...) comes from ErrorUrl; the body is the same as Twilio sent.
+    Object.defineProperty(req, "query", { value: Object.fromEntries(errorUrl.searchParams), configurable: true });
+    return handler(req, res, next);
+  };
+}
+
+/** Where a call stands, from its session: the TwiML that carries it on from there. */
+export function resumeWebhook(line: LineContext) {
+  const { sessions } = line.deps;
+  return line.route({
+    body: callParams,
+    answer: async (p) => {
+      const call = await sessions.get(p.CallSid);
+      if (!call) return line.dialFallback(p, 1, "hold");
+      switch (call.stage) {
+        case "greeting":
+          return line.dialStep(call.meta, 1, "greeting");
+        case "notice":
+          if (call.meta.statusNotice) return line.twiml({ step: "status-notice", drill: call.meta.drill, notice: call.meta.statusNotice });
+          return line.dialStep(call.meta, 1, "hold");
+        case "hunting":
+          return line.dialStep(call.meta, Math.max(call.level, 1), "hold");
+        case "voicemail":
+          return line.twiml({ step: "voicemail" });
+        case "connected":
+        case "ended":
+          return line.twiml({ step: "empty" });
+      }
+    },
+    fallback: (p) => line.dialFallback(p, 1, "hold"),
+  });
+}
+
+function safeUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
