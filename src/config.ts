@@ -19,6 +19,8 @@ const envSchema = z
     PUBLIC_BASE_URL: z.url().optional(),
     TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "an Account SID: AC followed by 32 hex digits"),
     TWILIO_AUTH_TOKEN: z.string().min(8, "the account's auth token"),
+    // Accepted as well while the account's auth token is being rotated (Twilio's secondary token).
+    TWILIO_AUTH_TOKEN_SECONDARY: z.string().min(8, "the account's secondary auth token").optional(),
     REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
     REDIS_PREFIX: z
       .string()

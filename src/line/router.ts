@@ -26,7 +26,8 @@ export function lineRoutes(deps: LineDeps): Router {
     next();
   });
   router.use(express.urlencoded({ extended: false, limit: "64kb" }));
-  router.use(requireTwilioSignature(deps.config.TWILIO_AUTH_TOKEN, deps.config.PUBLIC_BASE_URL));
+  const { TWILIO_AUTH_TOKEN, TWILIO_AUTH_TOKEN_SECONDARY } = deps.config;
+  router.use(requireTwilioSignature([TWILIO_AUTH_TOKEN, ...(TWILIO_AUTH_TOKEN_SECONDARY ? [TWILIO_AUTH_TOKEN_SECONDARY] : [])], deps.config.PUBLIC_BASE_URL));
   const webhooks = new Map<string, RequestHandler>([
     [paths.incoming, incomingWebhook(line)],
     [paths.notice, noticeWebhook(line)],

@@ -6,12 +6,13 @@ import twilio from "twilio";
  * PUBLIC_BASE_URL, not from Host headers: behind a proxy Twilio signed the public URL, and a forger must not
  * be able to choose the URL we check against.
  */
-export function requireTwilioSignature(authToken: string, publicBaseUrl: string): RequestHandler {
+export function requireTwilioSignature(authTokens: readonly string[], publicBaseUrl: string): RequestHandler {
   return (req, res, next) => {
     const signature = req.header("x-twilio-signature");
     const url = `${publicBaseUrl}${req.originalUrl}`;
     const params = (req.body ?? {}) as Record<string, string>;
-    if (!signature || !twilio.validateRequest(authToken, signature, url, params)) {
+    // During a token rotation Twilio may sign with either the old or the new token.
+    if (!signature || !authTokens.some((token) => twilio.validateRequest(token, signature, url, params))) {
       res.status(403).type("text/plain").send(signature ? "Forbidden: invalid Twilio signature" : "Forbidden: missing X-Twilio-Signature");
       return;
     }

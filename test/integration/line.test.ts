@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusNotice } from "../../src/statuspage/client.ts";
 import { countKeys } from "../helpers/redis.ts";
-import { DRILL_CALLER, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import twilio from "twilio";
+import { AUTH_TOKEN, DRILL_CALLER, ENGINEERS, newCallSid, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
 
 const PARTNER = "+15557770001";
 let notice: StatusNotice | null = null;
@@ -358,6 +359,20 @@ describe("requests that are not Twilio's", () => {
     expect(tampered.status).toBe(403);
     expect((await api(`/api/calls/${c.callSid}`)).json.from).toBe("+15550000000");
     expect(await countKeys(t.redis, t.line.keys.call(""))).toBe(before + 2);
+  });
+
+  it("accepts the secondary auth token during a rotation, and no other token", async () => {
+    const rotating = await startTestLine("rotation", { env: { TWILIO_AUTH_TOKEN_SECONDARY: "the-new-token-0123456789" } });
+    try {
+      const params = { AccountSid: `AC${"a".repeat(32)}`, CallSid: newCallSid(), From: PARTNER, To: "+15550009999", CallStatus: "ringing" };
+      const url = `${rotating.publicBase}/voice/incoming`;
+      const signedWith = (token: string) => rotating.twilio.post("/voice/incoming", params, twilio.getExpectedTwilioSignature(token, url, params));
+      expect((await signedWith("the-new-token-0123456789")).status).toBe(200);
+      expect((await signedWith(AUTH_TOKEN)).status).toBe(200);
+      expect((await signedWith("some-other-token-0123456")).status).toBe(403);
+    } finally {
+      await rotating.stop();
+    }
   });
 
   it("refuses a request signed for another URL (a signature is bound to path and query)", async () => {
