@@ -10,6 +10,7 @@ const LAYERS = [
   ["store", "^src/(store|statuspage)/"],
   ["incidents", "^src/incidents/"],
   ["followup", "^src/followup/"],
+  ["email", "^src/email/"],
   ["metrics", "^src/metrics\\.ts$"],
   ["edges", "^src/(line|console)/"],
   ["process", "^src/(app|server|services|startup-summary)\\.ts$"],

@@ -6,6 +6,7 @@ import { pinoHttp } from "pino-http";
 import { staffApi } from "./console/api.ts";
 import { consoleSession } from "./console/auth.ts";
 import { consoleRoutes } from "./console/routes.ts";
+import { inboundMailRoutes } from "./email/http.ts";
 import { lineRoutes } from "./line/router.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
@@ -68,6 +69,7 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log, releaseEmail: (id) => services.queues.releaseEmail(id) }));
+  app.use("/email", inboundMailRoutes({ token: config.INBOUND_EMAIL_TOKEN, maxBytes: config.INBOUND_MAX_BYTES, desk: services.desk, log }));
   app.use("/api", secureHeaders, express.json({ limit: "2mb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
   // bull-board's UI loads its own scripts and styles: it gets a CSP of its own, our pages keep the strict one.
   app.use("/console/queues", helmet({ contentSecurityPolicy: false }));

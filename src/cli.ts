@@ -21,7 +21,7 @@ program
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
-    log.info({ url: config.PUBLIC_BASE_URL, port: Number(new URL(line.url).port), workers: config.RUN_WORKERS }, "emergency line listening");
+    log.info({ url: config.PUBLIC_BASE_URL, port: Number(new URL(line.url).port), smtpPort: line.smtp?.port ?? null, workers: config.RUN_WORKERS }, "emergency line listening");
     onShutdown(log, "shutting down", async () => {
       await line.stop();
       redis.disconnect();

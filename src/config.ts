@@ -53,6 +53,22 @@ const envSchema = z
     // Where writes wait while Redis is unreachable; each instance needs its own, on a disk that survives restarts.
     SPOOL_FILE: z.string().min(1).optional(),
     // Each webhook answers within this, well inside Twilio's 15 s: past it the caller is held and the request redone.
+    // The email door (docs/architecture.md, "The email door"): the embedded SMTP listener (0: any free port).
+    INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    INBOUND_ADDRESSES: z
+      .string()
+      .optional()
+      .transform((value) => csv(value).map((address) => address.toLowerCase()))
+      .pipe(z.array(z.email())),
+    INBOUND_EMAIL_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+    INBOUND_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    DRILL_SENDERS: z
+      .string()
+      .optional()
+      .transform((value) => csv(value).map((address) => address.toLowerCase()))
+      .pipe(z.array(z.email())),
+    // Attachments are kept as name, type and size; their contents only when this directory is set.
+    ATTACHMENTS_DIR: z.string().min(1).optional(),
     WEBHOOK_DEADLINE_MS: z.coerce.number().int().min(100).max(12_000).default(6_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })

@@ -5,12 +5,15 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { startMailListener, type MailListener } from "./email/smtp.ts";
 import { createServices, startServiceWorkers, type Services } from "./services.ts";
 import type { StatusPage } from "./statuspage/client.ts";
 
 export interface RunningLine extends Services {
   server: Server;
   url: string;
+  /** The embedded SMTP listener, when INBOUND_SMTP_PORT is set. */
+  smtp: MailListener | null;
   stop(): Promise<void>;
 }
 
@@ -39,17 +42,32 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   await readyOrNot(options.redis);
   const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
+  const smtp =
+    config.INBOUND_SMTP_PORT === undefined
+      ? null
+      : await startMailListener({
+          port: config.INBOUND_SMTP_PORT,
+          host: options.host,
+          accepted: [config.SUPPORT_EMAIL, ...config.INBOUND_ADDRESSES],
+          maxBytes: config.INBOUND_MAX_BYTES,
+          desk: services.desk,
+          log: options.log,
+        });
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   return {
     ...services,
     server,
     url: `http://127.0.0.1:${port}`,
+    smtp,
     async stop() {
-      // Stop taking calls first, then let workers finish what they hold, then drop the queues.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      // Stop taking calls and mail first, then let workers finish what they hold, then drop the queues.
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+        smtp?.close(),
+      ]);
       await workers?.close();
       await services.close();
     },

@@ -2,9 +2,12 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { hangupDecision } from "./call/flow.ts";
 import type { Config } from "./config.ts";
+import { MailDesk } from "./email/intake.ts";
 import { CaseDesk } from "./followup/cases.ts";
+import { Correspondence } from "./followup/correspondence.ts";
 import { IncidentViews } from "./followup/incident-view.ts";
 import { FollowupQueues } from "./followup/queues.ts";
+import { messageDomain } from "./followup/thread-message.ts";
 import { startWorkers } from "./followup/workers.ts";
 import { Incidents } from "./incidents/incidents.ts";
 import { createMetrics } from "./metrics.ts";
@@ -12,6 +15,7 @@ import { CallerUsage } from "./store/caller-usage.ts";
 import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
 import { Journal } from "./store/journal.ts";
+import { MailStore } from "./store/mail-store.ts";
 import { redisKeys } from "./store/redis.ts";
 import { Roster } from "./store/roster.ts";
 import { CallSessions } from "./store/sessions.ts";
@@ -50,8 +54,12 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const roster = new Roster(redis, keys, config.ENGINEERS);
   const reports = new DrillReports(redis, keys);
   const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
-  const views = new IncidentViews({ incidents, followup, jobStates: queues.jobStates });
+  const mail = new MailStore(redis, keys);
+  const views = new IncidentViews({ incidents, followup, mail, jobStates: queues.jobStates });
   const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
+  const options = () => ({ from: config.FOLLOWUP_FROM, supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, domain: messageDomain(config.PUBLIC_BASE_URL), now: now() });
+  const correspondence = new Correspondence({ views, mail, queues, options });
+  const desk = new MailDesk({ config, mail, incidents, followup, cases, queues, timeline, usage, log, now });
   return {
     config,
     redis,
@@ -65,9 +73,12 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     timeline,
     queues,
     followup,
+    mail,
     incidents,
     views,
     cases,
+    correspondence,
+    desk,
     now,
     async close() {
       journal.close();

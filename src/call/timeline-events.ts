@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { mailEventKey, mailEventSchemas } from "./mail-events.ts";
 import { legResultSchema, outcomeSchema, type LegResult } from "./records.ts";
 
 /**
@@ -38,6 +39,7 @@ export const timelineEventSchema = z.discriminatedUnion("event", [
   event("case.replied", { generation: z.number().int() }),
   event("case.reopened", { generation: z.number().int(), closesAt: z.string() }),
   event("case.closed", { generation: z.number().int() }),
+  ...mailEventSchemas,
 ]);
 export type TimelineEvent = z.infer<typeof timelineEventSchema>;
 export type TimelineEventName = TimelineEvent["event"];
@@ -95,6 +97,8 @@ export function timelineKey(e: TimelineEvent): string {
       return `case:reopen:${e.generation}`;
     case "case.closed":
       return `case:closed:${e.generation}`;
+    default:
+      return mailEventKey(e);
   }
 }
 
@@ -223,7 +227,7 @@ export const timeline = {
     closesAt,
     text: `Case awaiting the partner's reply; closes at ${closesAt} without one`,
   }),
-  caseReplied: (at: string, generation: number): Of<"case.replied"> => ({ event: "case.replied", at, generation, text: "Partner replied; the case stays open for the engineers" }),
+  caseReplied: (at: string, generation: number): Of<"case.replied"> => ({ event: "case.replied", at, generation, text: "Partner replied; the case stays open for the engineers (the pending close is cancelled)" }),
   caseReopened: (at: string, generation: number, closesAt: string): Of<"case.reopened"> => ({
     event: "case.reopened",
     at,

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
+import type { Correspondence } from "../followup/correspondence.ts";
 import type { IncidentViews } from "../followup/incident-view.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { CallSessions } from "../store/sessions.ts";
@@ -8,10 +9,19 @@ import type { Timeline } from "../store/timeline.ts";
 import { requireBearer } from "./auth.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+export const staffMessageSchema = z.object({ text: z.string().trim().min(1, "write something").max(20_000, "at most 20000 characters") });
 
 /** The staff API (docs/architecture.md, "Routes"): JSON, bearer CONSOLE_TOKEN. */
-export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; views: IncidentViews; cases: CaseDesk; reports: DrillReports }): Router {
-  const { sessions, timeline, views, cases, reports } = deps;
+export function staffApi(deps: {
+  token: string;
+  sessions: CallSessions;
+  timeline: Timeline;
+  views: IncidentViews;
+  cases: CaseDesk;
+  correspondence: Correspondence;
+  reports: DrillReports;
+}): Router {
+  const { sessions, timeline, views, cases, reports, correspondence } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
 
@@ -67,6 +77,23 @@ export function staffApi(deps: { token: string; sessions: CallSessions; timeline
 
   router.post("/incidents/:id/reopen", async (req, res) => {
     await caseAction(res, () => cases.reopen(req.params.id));
+  });
+
+  // Our reply to the partner, sent in the incident's mail thread by a job; its send starts the case hold.
+  router.post("/incidents/:id/messages", async (req, res) => {
+    const parsed = staffMessageSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      res.status(400).json({ error: `invalid message: ${issue.path.join(".") || "body"}: ${issue.message}`, field: issue.path.join(".") });
+      return;
+    }
+    try {
+      const message = await correspondence.staffReply(req.params.id, parsed.data.text);
+      res.status(202).json({ message: { ...message, sentAt: null } });
+    } catch (error) {
+      if (!(error instanceof CaseError)) throw error;
+      res.status(error.status).json({ error: error.message });
+    }
   });
 
   // `emergency-line drill --publish URL` posts its report here for the console's drill page.

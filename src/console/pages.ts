@@ -3,6 +3,7 @@ import type { IncidentView } from "../followup/incident-view.ts";
 import type { CallRecord } from "../call/records.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
 import { html, type Html } from "./html.ts";
+import { threadSection } from "./thread.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
 /** The console's pages: plain server-rendered HTML, one stylesheet, no script. */
@@ -35,8 +36,8 @@ export function dashboardPage(incidents: IncidentView[], inProgress: CallRecord[
   const rows = incidents.map(
     (i) => html`<tr class="outcome-${i.outcome}">
 <td>${i.raisedAt.replace("T", " ").slice(0, 19)}</td>
-<td><a href="/console/calls/${i.callSid}">${i.id}</a></td>
-<td>${i.outcome}</td>
+<td><a href="/console/incidents/${i.id}">${i.id}</a></td>
+<td>${i.outcome ?? html`<span class="badge">${i.severity} email</span>`}</td>
 <td>${i.partner?.name ?? i.caller}</td>
 <td>${i.drill ? html`<span class="badge drill">drill</span>` : ""}${i.misuse ? html`<span class="badge misuse" title="${i.misuse.callsInLastDay} calls in 24 h">misuse</span>` : ""}</td>
 <td>${seconds(i.timeToHumanSeconds)}</td>
@@ -83,7 +84,8 @@ ${incident.voicemail
 ${email.subject ? html`<div class="email"><p><strong>${email.subject}</strong></p><pre>${email.text ?? ""}</pre></div>` : ""}
 </section>
 <section><h2>Case</h2><p class="case-state">Case ${caseState.state}${caseState.closesAt && caseState.state === "awaiting-reply" ? `, closes at ${caseState.closesAt} without a reply` : ""}${caseState.repliedAt ? `, partner replied at ${caseState.repliedAt}` : ""}</p>
-${caseState.state !== "replied" ? form("reply", "Record partner reply") : ""} ${caseState.state === "closed" ? form("reopen", "Reopen case") : ""}</section>`,
+${caseState.state !== "partner-replied" ? form("reply", "Record partner reply") : ""} ${caseState.state === "closed" ? form("reopen", "Reopen case") : ""}</section>
+${threadSection(incident, csrf)}`,
     { csrf },
   );
 }
@@ -135,4 +137,6 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;
 .timeline-bar text{font-size:12px;fill:#fff}.events{font-size:13px;color:#444}.events time{color:#888;margin-right:.5em}
 .transcript{background:#f4f6f9;padding:.6em 1em;border-left:3px solid #5a7fd0}.email pre{white-space:pre-wrap;background:#fafafa;padding:.6em;border:1px solid #eee}
 form.inline{display:inline}.login{max-width:22em;display:flex;flex-direction:column;gap:.6em;margin-top:2em}
-.drill.failed h2,.failed{color:#b0302a}.drill.passed h2{color:#2d7a46}`;
+.drill.failed h2,.failed{color:#b0302a}.drill.passed h2{color:#2d7a46}
+.mails{list-style:none;padding:0}.mail{border-left:3px solid #5a7fd0;padding:.2em .8em;margin:.6em 0}.mail.out{border-color:#2d7a46}
+.mail pre{white-space:pre-wrap;margin:.3em 0}`;

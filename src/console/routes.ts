@@ -8,6 +8,7 @@ import type { CallRecord } from "../call/records.ts";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
 import type { IncidentViews } from "../followup/incident-view.ts";
 import type { FollowupQueues } from "../followup/queues.ts";
+import type { Correspondence } from "../followup/correspondence.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { Journal } from "../store/journal.ts";
@@ -16,6 +17,7 @@ import type { CallSessions } from "../store/sessions.ts";
 import type { ConsoleSession } from "./auth.ts";
 import { callPage, CONSOLE_CSS, dashboardPage, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
 import { html } from "./html.ts";
+import { threadRoutes } from "./mail-pages.ts";
 
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
@@ -25,6 +27,7 @@ export interface ConsoleDeps {
   sessions: CallSessions;
   roster: Roster;
   cases: CaseDesk;
+  correspondence: Correspondence;
   journal: Journal;
   queues: FollowupQueues;
   reports: DrillReports;
@@ -70,6 +73,9 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
     res.type("html").send(dashboardPage(list, inProgress, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
   });
 
+  // An email incident's page and the reply form; a call's incident goes on to its call page below.
+  router.use(threadRoutes(deps));
+
   // A stable link by incident id (pages and emails carry it): the incident's call page.
   router.get("/incidents/:id", async (req, res) => {
     const callSid = await incidents.callSidOf(req.params.id);
@@ -101,6 +107,7 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
         return;
       }
       const callSid = await incidents.callSidOf(id);
+      if (!callSid) return back(res, `/console/incidents/${id}`);
       back(res, `/console/calls/${callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
     });
   }

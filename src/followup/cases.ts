@@ -41,11 +41,31 @@ export class CaseDesk {
     }
   }
 
+  /**
+   * A staff reply left on the thread: the case now waits CASE_HOLD_HOURS for the partner, from whatever
+   * state it was in (a new generation, the old hold's close cancelled). Once per reply message.
+   */
+  async holdAfterReply(incidentId: string, messageId: string): Promise<void> {
+    const callSid = await this.callSid(incidentId);
+    const { followup, queues, holdMs, now } = this.deps;
+    const before = (await followup.read(incidentId)).case;
+    if (before.holdFor === messageId) return;
+    const generation = before.generation + 1;
+    const closesAt = new Date(now().getTime() + holdMs).toISOString();
+    const fields = { closesAt, generation: String(generation), holdFor: messageId };
+    if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "partner-replied", "closed"], "awaiting-reply", fields)) {
+      await queues.cancelCaseClose(incidentId, before.generation);
+      await queues.scheduleCaseClose(incidentId, generation, holdMs);
+      await this.note(callSid, events.caseHold(now().toISOString(), generation, closesAt));
+    }
+  }
+
+  /** The partner replied (by email, or staff recorded it): the pending close is cancelled; a closed case re-opens. */
   async reply(incidentId: string): Promise<CaseState> {
     const callSid = await this.callSid(incidentId);
     const { followup, queues, now } = this.deps;
     const before = (await followup.read(incidentId)).case;
-    if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "closed"], "replied", { repliedAt: now().toISOString() })) {
+    if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "closed"], "partner-replied", { repliedAt: now().toISOString() })) {
       await queues.cancelCaseClose(incidentId, before.generation);
       await this.note(callSid, events.caseReplied(now().toISOString(), before.generation));
     }
@@ -76,13 +96,16 @@ export class CaseDesk {
       const callSid = await this.callSid(incidentId);
       await this.note(callSid, events.caseClosed(now().toISOString(), generation));
     }
+    // Also when a retried job finds the case closed already: the closing email is one job per hold.
+    if (closed || (current.state === "closed" && current.generation === generation)) await this.deps.queues.queueThreadMail({ incidentId, kind: "closing", generation });
     return closed;
   }
 
   private async callSid(incidentId: string): Promise<string> {
-    const callSid = await this.deps.incidents.callSidOf(incidentId);
-    if (!callSid) throw new CaseError(404, `no incident ${incidentId}`);
-    return callSid;
+    // A call's CallSid, or an email case's key: whose timeline the case's events go on.
+    const subject = await this.deps.incidents.subjectOf(incidentId);
+    if (!subject) throw new CaseError(404, `no incident ${incidentId}`);
+    return subject;
   }
 
   private async note(callSid: string, event: TimelineEvent): Promise<void> {

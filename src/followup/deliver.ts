@@ -38,7 +38,7 @@ export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, s
     const message = error instanceof Error ? error.message : String(error);
     const giveUp = finalAttempt || error instanceof UnrecoverableError;
     await deps.followup.write(incidentId, kind, { state: giveUp ? "failed" : "queued", error: message, attempts: attempt });
-    if (giveUp) await deps.timeline.append(incident.callSid, events.deliveryFailed(deps.now().toISOString(), kind, attempt, message));
+    if (giveUp) await deps.timeline.append(incident.subjectId, events.deliveryFailed(deps.now().toISOString(), kind, attempt, message));
     throw error;
   }
   if ("skipped" in result) {
@@ -47,7 +47,7 @@ export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, s
   }
   const sentAt = deps.now().toISOString();
   if (await deps.followup.markSent(incidentId, kind, { ...result.fields, sentAt, attempts: attempt })) {
-    await deps.timeline.append(incident.callSid, result.event(sentAt));
+    await deps.timeline.append(incident.subjectId, result.event(sentAt));
   }
   return result.fields;
 }

@@ -56,7 +56,7 @@ export function composeFollowup(incident: IncidentView, options: { supportEmail:
   paragraphs.push(
     `Hello ${who},`,
     `We received your call to the emergency on-call line at ${incident.raisedAt.replace("T", " ").slice(0, 16)} UTC. Your incident reference is ${incident.id}.`,
-    (OUTCOME_TEXT[incident.outcome] ?? OUTCOME_TEXT.abandoned!)(incident),
+    (OUTCOME_TEXT[incident.outcome ?? "abandoned"] ?? OUTCOME_TEXT.abandoned!)(incident),
   );
   const ask = "To find the failing requests quickly, please send us:";
   const closing = [

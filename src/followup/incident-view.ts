@@ -1,6 +1,8 @@
+import type { ThreadMessage } from "../call/mail.ts";
 import type { IncidentRecord } from "../incidents/incident-record.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { CaseState, Delivery, FollowupState } from "../store/followup-state.ts";
+import type { MailStore } from "../store/mail-store.ts";
 
 /** Where each of an incident's jobs stands in its queue ("completed", "delayed", "not-queued"...). */
 export type JobStates = (incidentId: string) => Promise<{ mobilise: string; email: string }>;
@@ -8,23 +10,38 @@ export type JobStates = (incidentId: string) => Promise<{ mobilise: string; emai
 /** An incident with what its follow-up did: what the staff API, the console and the workers read. */
 export type IncidentView = IncidentRecord & {
   followup: { mobilise: Delivery & { job: string }; email: Delivery & { job: string }; case: CaseState };
+  /** The case, also at the top level (docs/architecture.md, "Routes"): state and when the hold closes it. */
+  case: CaseState;
+  /** The mail thread, text only, in order; `sentAt` null while our message waits for its job. */
+  thread: (ThreadMessage & { sentAt: string | null })[];
+  /** x-trace-id values, endpoints, environments and timestamps the partner's emails named. */
+  traceIds: string[];
+  reported: { endpoints: string[]; environments: string[]; timestamps: string[] };
 };
+
+const union = (lists: string[][]) => [...new Set(lists.flat())];
 
 export class IncidentViews {
   constructor(
     private readonly deps: {
       incidents: Incidents;
       followup: FollowupState;
+      mail: MailStore;
       jobStates: JobStates;
     },
   ) {}
 
   async get(id: string): Promise<IncidentView | null> {
-    const [record, jobs, followup] = await Promise.all([this.deps.incidents.get(id), this.deps.jobStates(id), this.deps.followup.read(id)]);
+    const [record, jobs, followup, thread] = await Promise.all([this.deps.incidents.get(id), this.deps.jobStates(id), this.deps.followup.read(id), this.deps.mail.thread(id)]);
     if (!record) return null;
+    const facts = thread.filter((m) => m.direction === "in").map((m) => m.facts);
     return {
       ...record,
       followup: { mobilise: { ...followup.mobilise, job: jobs.mobilise }, email: { ...followup.email, job: jobs.email }, case: followup.case },
+      case: followup.case,
+      thread,
+      traceIds: union(facts.map((f) => f.traceIds)),
+      reported: { endpoints: union(facts.map((f) => f.endpoints)), environments: union(facts.map((f) => f.environments)), timestamps: union(facts.map((f) => f.timestamps)) },
     };
   }
 

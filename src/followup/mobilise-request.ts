@@ -21,6 +21,7 @@ function summary(incident: IncidentView) {
   return {
     id: incident.id,
     severity: incident.severity,
+    channel: incident.channel,
     drill: incident.drill,
     raisedAt: incident.raisedAt,
     outcome: incident.outcome,
@@ -30,6 +31,7 @@ function summary(incident: IncidentView) {
     voicemailUrl: incident.voicemail?.recordingUrl ?? null,
     transcript: incident.voicemail?.transcript ?? null,
     followUpContact: incident.voicemail?.contact ?? null,
+    email: incident.mail,
     timeline: incident.timeline.map((event) => `${event.at} ${event.text}`),
   };
 }
@@ -37,20 +39,21 @@ function summary(incident: IncidentView) {
 /** PagerDuty Events API v2 "trigger": dedup_key is the incident id, so a retried post never pages twice. */
 function pagerDutyTrigger(incident: IncidentView, routingKey: string, publicBaseUrl: string) {
   const from = incident.partner?.name ?? incident.caller;
-  const outcome = { connected: "connected to an engineer", voicemail: "left a voicemail", "status-page": "referred to the status page", abandoned: "hung up before reaching anyone" }[incident.outcome] ?? incident.outcome;
+  const outcome = { connected: "connected to an engineer", voicemail: "left a voicemail", "status-page": "referred to the status page", abandoned: "hung up before reaching anyone" }[incident.outcome ?? ""] ?? incident.outcome;
+  const what = incident.mail ? `Urgent email from ${from}: "${incident.mail.subject}"` : `Emergency line call from ${from}: ${outcome}`;
   const { timeline, ...details } = summary(incident);
   return {
     routing_key: routingKey,
     event_action: "trigger",
     dedup_key: incident.id,
     payload: {
-      summary: `${incident.drill ? "[DRILL] " : ""}Emergency line call from ${from}: ${outcome} (${incident.id})`,
+      summary: `${incident.drill ? "[DRILL] " : ""}${what} (${incident.id})`,
       source: "emergency-line",
       severity: "critical",
       timestamp: incident.raisedAt,
       component: "partner-api",
       group: incident.partner?.name ?? "unknown-partner",
-      class: "emergency-call",
+      class: incident.mail ? "emergency-email" : "emergency-call",
       custom_details: { ...details, timeline },
     },
     client: "emergency-line",

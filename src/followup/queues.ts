@@ -4,6 +4,7 @@ import { CASE_CLOSE_QUEUE, type CaseCloseJob } from "./jobs/case-close.ts";
 import { FOLLOWUP_EMAIL_QUEUE } from "./jobs/followup-email.ts";
 import { jobId, type IncidentJob } from "./jobs/incident-job.ts";
 import { MOBILISE_QUEUE } from "./jobs/mobilise.ts";
+import { THREAD_MAIL_QUEUE, threadMailJobId, type ThreadMailJob } from "./jobs/thread-mail.ts";
 import { TRANSCRIPTION_QUEUE, type TranscriptionJob } from "./jobs/transcription.ts";
 
 const RETAIN_SECONDS = 90 * 24 * 3600;
@@ -19,6 +20,7 @@ export class FollowupQueues {
   readonly email: Queue;
   readonly caseClose: Queue;
   readonly transcription: Queue;
+  readonly threadMail: Queue;
   private readonly jobOptions: JobsOptions;
 
   constructor(connection: Redis, prefix: string, retry: RetryPolicy) {
@@ -27,6 +29,7 @@ export class FollowupQueues {
     this.email = new Queue(FOLLOWUP_EMAIL_QUEUE, options);
     this.caseClose = new Queue(CASE_CLOSE_QUEUE, options);
     this.transcription = new Queue(TRANSCRIPTION_QUEUE, options);
+    this.threadMail = new Queue(THREAD_MAIL_QUEUE, options);
     // With Redis away the queues emit connection errors; the adds that fail are spooled by the journal.
     for (const queue of this.all()) queue.on("error", () => {});
     this.jobOptions = {
@@ -38,7 +41,7 @@ export class FollowupQueues {
   }
 
   all(): Queue[] {
-    return [this.mobilise, this.email, this.caseClose, this.transcription];
+    return [this.mobilise, this.email, this.caseClose, this.transcription, this.threadMail];
   }
 
   /**
@@ -51,6 +54,23 @@ export class FollowupQueues {
       this.mobilise.add(MOBILISE_QUEUE, data, { ...this.jobOptions, jobId: jobId("mobilise", incidentId) }),
       this.email.add(FOLLOWUP_EMAIL_QUEUE, data, { ...this.jobOptions, jobId: jobId("email", incidentId), delay: emailDelayMs }),
     ]);
+  }
+
+  /**
+   * An email incident's follow-up, safe to repeat: a SEV1 mobilises like a call (same job, same dedup),
+   * and every case gets its acknowledgement.
+   */
+  async enqueueForMail(incidentId: string, { page }: { page: boolean }): Promise<void> {
+    const data: IncidentJob = { incidentId };
+    await Promise.all([
+      page && this.mobilise.add(MOBILISE_QUEUE, data, { ...this.jobOptions, jobId: jobId("mobilise", incidentId) }),
+      this.queueThreadMail({ incidentId, kind: "ack" }),
+    ]);
+  }
+
+  /** One job per message on a thread (see jobs/thread-mail.ts). */
+  async queueThreadMail(job: ThreadMailJob): Promise<void> {
+    await this.threadMail.add(THREAD_MAIL_QUEUE, job, { ...this.jobOptions, jobId: threadMailJobId(job) });
   }
 
   /** Sends a held email now. "missing": the raise has not queued it yet (it is about to). */

@@ -4,12 +4,14 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import { connectWorkerRedis } from "../store/redis.ts";
 import type { FollowupState } from "../store/followup-state.ts";
+import type { MailStore } from "../store/mail-store.ts";
 import type { Timeline } from "../store/timeline.ts";
 import type { CaseDesk } from "./cases.ts";
 import type { IncidentViews } from "./incident-view.ts";
 import { CASE_CLOSE_QUEUE, caseCloseProcessor } from "./jobs/case-close.ts";
 import { FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor } from "./jobs/followup-email.ts";
 import { MOBILISE_QUEUE, mobiliseProcessor } from "./jobs/mobilise.ts";
+import { THREAD_MAIL_QUEUE, threadMailProcessor } from "./jobs/thread-mail.ts";
 import { TRANSCRIPTION_QUEUE, transcriptionProcessor } from "./jobs/transcription.ts";
 import type { FollowupQueues } from "./queues.ts";
 
@@ -19,6 +21,7 @@ export interface WorkerDeps {
   views: IncidentViews;
   incidentOfCall(callSid: string): Promise<string | null>;
   followup: FollowupState;
+  mail: MailStore;
   timeline: Timeline;
   cases: CaseDesk;
   queues: FollowupQueues;
@@ -37,6 +40,7 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
     [FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor({ ...deps, transport, startHold: (id) => cases.startHold(id) })],
     [CASE_CLOSE_QUEUE, caseCloseProcessor({ closeIfUnanswered: (id, generation) => cases.closeIfUnanswered(id, generation) })],
     [TRANSCRIPTION_QUEUE, transcriptionProcessor({ ...deps, releaseEmail: (id) => queues.releaseEmail(id) })],
+    [THREAD_MAIL_QUEUE, threadMailProcessor({ ...deps, transport, holdAfterReply: (id, messageId) => cases.holdAfterReply(id, messageId) })],
   ];
   const workers = processors.map(([name, processor]) => new Worker(name, processor, options));
   for (const worker of workers) {

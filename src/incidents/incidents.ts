@@ -1,11 +1,15 @@
 import type { Redis } from "ioredis";
+import type { Partner } from "../call/partners.ts";
 import type { Outcome } from "../call/records.ts";
 import type { Journal } from "../store/journal.ts";
 import type { RedisKeys } from "../store/redis.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
+import { incidentIdFor } from "../store/incident-ids.ts";
+import { RETENTION_SECONDS } from "../store/redis.ts";
+import { withScripts } from "../store/scripts.ts";
 import { raiseOp } from "../store/write-ops.ts";
-import { incidentRecord, incidentRowSchema, type IncidentRecord } from "./incident-record.ts";
+import { incidentRecord, incidentRowSchema, mailIncidentRecord, type IncidentRecord } from "./incident-record.ts";
 
 export interface IncidentsDeps {
   redis: Redis;
@@ -20,7 +24,20 @@ export interface IncidentsDeps {
   now: () => Date;
 }
 
-/** Raising incidents (once per CallSid) and reading them back with their call. */
+/** What an email incident is raised with (docs/architecture.md, "The email door"). */
+export interface MailCase {
+  /** The case's key: its timeline's subject, as a CallSid is a call's. */
+  caseKey: string;
+  severity: "SEV1" | "SEV3";
+  from: string;
+  subject: string;
+  drill: boolean;
+  partner: Partner | null;
+  /** Urgent mail and calls of this partner (or sender) in the last 24 hours; null when not counted. */
+  usage: number | null;
+}
+
+/** Raising incidents (once per CallSid, or per mail case) and reading them back with their call or mail. */
 export class Incidents {
   constructor(private readonly deps: IncidentsDeps) {}
 
@@ -40,6 +57,25 @@ export class Incidents {
     await this.deps.journal.write({ op: "ended", callSid, ...ended, at: this.deps.now().toISOString() });
   }
 
+  /**
+   * Raises an email incident once per case key, straight to Redis: mail is acknowledged only once stored,
+   * so an error here leaves the message with its sender to retry. Returns the incident that stands.
+   */
+  async raiseCase(c: MailCase): Promise<{ incidentId: string; raised: boolean }> {
+    const { redis, keys, now } = this.deps;
+    const at = now();
+    const id = incidentIdFor(c.caseKey, at);
+    const fields = { severity: c.severity, caseKey: c.caseKey, from: c.from, mailSubject: c.subject, drill: String(c.drill), partner: c.partner ? JSON.stringify(c.partner) : "", usage: c.usage === null ? "" : String(c.usage) };
+    const [raised, incidentId] = await withScripts(redis).raiseCase(keys.call(c.caseKey), keys.incident(id), keys.incidents(), id, at.toISOString(), at.getTime(), RETENTION_SECONDS, ...Object.entries(fields).flat());
+    return { incidentId, raised: raised === 1 };
+  }
+
+  /** Whose timeline an incident has: its CallSid, or its mail case's key. */
+  async subjectOf(id: string): Promise<string | null> {
+    const [callSid, caseKey] = await this.deps.redis.hmget(this.deps.keys.incident(id), "callSid", "caseKey");
+    return callSid ?? caseKey ?? null;
+  }
+
   /** The call an incident belongs to, without assembling the whole incident. */
   async callSidOf(id: string): Promise<string | null> {
     return this.deps.redis.hget(this.deps.keys.incident(id), "callSid");
@@ -54,6 +90,8 @@ export class Incidents {
     const row = await this.deps.redis.hgetall(this.deps.keys.incident(id));
     if (!row.id) return null;
     const incident = incidentRowSchema.parse(row);
+    if (incident.channel === "email") return mailIncidentRecord(incident, row, await this.deps.timeline.read(incident.caseKey ?? ""), this.deps.misuseLimit);
+    if (!incident.callSid) return null;
     const [call, timeline] = await Promise.all([this.deps.sessions.get(incident.callSid), this.deps.timeline.read(incident.callSid)]);
     if (!call) return null;
     return incidentRecord(incident, call, timeline, this.deps.misuseLimit);

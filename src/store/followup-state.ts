@@ -25,8 +25,10 @@ export const deliverySchema = z.object({
 export type Delivery = z.infer<typeof deliverySchema>;
 
 export const caseSchema = z.object({
-  state: z.enum(["open", "awaiting-reply", "replied", "closed"]).default("open"),
+  state: z.enum(["open", "awaiting-reply", "partner-replied", "closed"]).default("open"),
   closesAt: z.string().optional(),
+  /** The staff reply whose send started this hold: a retried send job never restarts it twice. */
+  holdFor: z.string().optional(),
   repliedAt: z.string().optional(),
   closedAt: z.string().optional(),
   reopenedAt: z.string().optional(),

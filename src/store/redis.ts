@@ -33,6 +33,17 @@ export function redisKeys(prefix: string) {
     incident: (id: string) => `${prefix}incident:${id}`,
     incidents: () => `${prefix}incidents`,
     bull: () => `${prefix}bull`,
+    /** An inbound message as stored (JSON), by the digest of its Message-ID; SET NX: one per Message-ID. */
+    mail: (digest: string) => `${prefix}mail:${digest}`,
+    /** Set once the message was acted on (threaded, raised or joined), so a redelivery does nothing again. */
+    mailDone: (digest: string) => `${prefix}mail:${digest}:done`,
+    /** An incident's mail thread: a list of messages in order, with its append-once markers beside it. */
+    thread: (id: string) => `${prefix}incident:${id}:thread`,
+    threadSeen: (id: string) => `${prefix}incident:${id}:thread:seen`,
+    /** Message-ID → sent at, for what we sent on an incident's thread: each send recorded once. */
+    threadSent: (id: string) => `${prefix}incident:${id}:thread:sent`,
+    /** The partner's (or sender's) open urgent mail incident: repeated urgent mail joins it, paging once. */
+    openUrgent: (sender: string) => `${prefix}open-urgent:${sender}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

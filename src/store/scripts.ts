@@ -9,6 +9,7 @@ const SCRIPTS = {
   raiseOnce: { file: "raise-once.lua", keys: 3 },
   appendOnce: { file: "append-once.lua", keys: 2 },
   transitionCase: { file: "transition-case.lua", keys: 1 },
+  raiseCase: { file: "raise-case.lua", keys: 3 },
 } as const;
 
 type Arg = string | number;
@@ -17,6 +18,7 @@ declare module "ioredis" {
     raiseOnce(call: string, incident: string, index: string, ...args: Arg[]): Result<number, Context>;
     appendOnce(call: string, timeline: string, ...args: Arg[]): Result<number, Context>;
     transitionCase(incident: string, ...args: Arg[]): Result<number, Context>;
+    raiseCase(caseHash: string, incident: string, index: string, ...args: Arg[]): Result<[number, string], Context>;
   }
 }
 

@@ -75,8 +75,8 @@ it("staff log in, follow a voicemail call, record the partner's reply and reorde
 
   await page.getByRole("button", { name: "Record partner reply" }).click();
   await expect(page.locator(".notice").textContent()).resolves.toContain("Partner reply recorded");
-  await expect(page.locator(".case-state").textContent()).resolves.toContain("Case replied");
-  expect((await t.twilio.api(`/api/incidents/${incidentId}`)).json.followup.case.state).toBe("replied");
+  await expect(page.locator(".case-state").textContent()).resolves.toContain("Case partner-replied");
+  expect((await t.twilio.api(`/api/incidents/${incidentId}`)).json.followup.case.state).toBe("partner-replied");
 
   await page.getByRole("link", { name: "Roster" }).click();
   await page.getByRole("button", { name: "move engineer 2 up" }).click();

@@ -247,10 +247,10 @@ describe("the case hold", () => {
     await waitFor(async () => (await incident(t, incidentId)).followup.case.state === "awaiting-reply", "the hold to start");
     const reply = await fetch(`${t.line.url}/api/incidents/${incidentId}/reply`, { method: "POST", headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } });
     expect(reply.status).toBe(200);
-    expect((await reply.json()).case.state).toBe("replied");
+    expect((await reply.json()).case.state).toBe("partner-replied");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const view = await incident(t, incidentId);
-    expect(view.followup.case.state).toBe("replied");
+    expect(view.followup.case.state).toBe("partner-replied");
     const reopen = await fetch(`${t.line.url}/api/incidents/${incidentId}/reopen`, { method: "POST", headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } });
     expect(reopen.status).toBe(409);
     const unknown = await fetch(`${t.line.url}/api/incidents/INC-00000000-NOPE/reply`, { method: "POST", headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } });

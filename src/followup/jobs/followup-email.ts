@@ -3,7 +3,9 @@ import type { Transporter } from "nodemailer";
 import { timeline } from "../../call/timeline-events.ts";
 import type { Config } from "../../config.ts";
 import { deliver, type DeliverDeps } from "../deliver.ts";
+import type { MailStore } from "../../store/mail-store.ts";
 import { composeFollowup } from "../followup-message.ts";
+import { messageDomain as domainOf } from "../thread-message.ts";
 import { incidentJobSchema } from "./incident-job.ts";
 
 /** The follow-up email to the partner, asking for what engineers need; its send starts the case hold. */
@@ -13,13 +15,15 @@ export { incidentJobSchema as followupEmailJobSchema } from "./incident-job.ts";
 export interface FollowupEmailDeps extends DeliverDeps {
   config: Config;
   transport: Transporter;
+  /** The incident's mail thread: the follow-up is its first message, so the partner's reply threads to it. */
+  mail: MailStore;
   /** Starts the case hold once the email is sent (the case desk). */
   startHold(incidentId: string): Promise<void>;
 }
 
 export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
   const { config, transport } = deps;
-  const messageDomain = new URL(config.PUBLIC_BASE_URL).hostname || "emergency-line";
+  const messageDomain = domainOf(config.PUBLIC_BASE_URL);
   return async (job) => {
     const result = await deliver(deps, job, "email", async (incident) => {
       const email = composeFollowup(incident, { supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, messageDomain });
@@ -33,6 +37,21 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
         // A fixed Message-ID: should a send be repeated after a crash, mail systems fold the copies.
         messageId: email.messageId,
         headers: { "X-Incident-Id": incident.id, ...(incident.drill ? { "X-Drill": "true" } : {}) },
+      });
+      await deps.mail.append(incident.id, {
+        direction: "out",
+        kind: "followup",
+        messageId: email.messageId,
+        at: deps.now().toISOString(),
+        from: config.FOLLOWUP_FROM,
+        to: email.to,
+        replyTo: null,
+        subject: email.subject,
+        text: email.text,
+        inReplyTo: null,
+        references: [],
+        attachments: [],
+        facts: { traceIds: [], endpoints: [], environments: [], timestamps: [] },
       });
       return {
         // Kept as sent, so staff see exactly what the partner received.

@@ -1,0 +1,50 @@
+import { Router, type Response } from "express";
+import { CaseError } from "../followup/cases.ts";
+import type { Correspondence } from "../followup/correspondence.ts";
+import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
+import { html } from "./html.ts";
+import { layout } from "./pages.ts";
+import { threadSection } from "./thread.ts";
+
+/** An email incident's console page: its mail, case and timeline (no call, no engineers' legs). */
+function mailIncidentPage(incident: IncidentView, csrf: string, notice?: string): string {
+  const form = (action: string, label: string) =>
+    html`<form method="post" action="/console/incidents/${incident.id}/${action}" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">${label}</button></form>`;
+  return layout(
+    incident.id,
+    html`<h1>${incident.id} <span class="badge">${incident.severity}</span> <span class="badge">email</span>${incident.drill ? html` <span class="badge drill">drill</span>` : ""}${incident.misuse ? html` <span class="badge misuse">misuse: ${incident.misuse.callsInLastDay} in 24 h</span>` : ""}</h1>
+${notice ? html`<p class="notice">${notice}</p>` : ""}
+<p>Email from <strong>${incident.partner ? `${incident.partner.name} (${incident.caller})` : incident.caller}</strong>: “${incident.mail?.subject ?? ""}”, raised ${incident.raisedAt}. Responders: ${incident.followup.mobilise.state}.</p>
+<p class="case-state">Case ${incident.case.state}</p>${incident.case.state === "closed" ? form("reopen", "Reopen case") : ""}
+${threadSection(incident, csrf)}
+<section><h2>Timeline</h2><ol class="events">${incident.timeline.map((e) => html`<li><time>${e.at.slice(11, 19)}</time> ${e.text}</li>`)}</ol></section>`,
+    { csrf },
+  );
+}
+
+/** GET /console/incidents/:id for an email incident (calls go on to their call page), and the reply form's POST. */
+export function threadRoutes(deps: { views: IncidentViews; correspondence: Correspondence }): Router {
+  const router = Router();
+  const csrf = (res: Response) => String(res.locals.csrf ?? "");
+  router.get("/incidents/:id", async (req, res, next) => {
+    const incident = await deps.views.get(req.params.id);
+    if (incident?.channel !== "email") return next();
+    res.type("html").send(mailIncidentPage(incident, csrf(res), typeof req.query.done === "string" ? req.query.done : undefined));
+  });
+  router.post("/incidents/:id/messages", async (req, res) => {
+    const id = String(req.params.id);
+    const text = String(req.body?.text ?? "").trim();
+    try {
+      if (!text) throw new CaseError(409, "the reply is empty");
+      await deps.correspondence.staffReply(id, text);
+    } catch (error) {
+      if (!(error instanceof CaseError)) throw error;
+      res.status(error.status === 404 ? 404 : 400).type("html").send(layout("Reply", html`<p class="error">${error.message}</p>`, { csrf: csrf(res) }));
+      return;
+    }
+    const incident = await deps.views.get(id);
+    const done = encodeURIComponent("Reply queued; it is sent in the thread and the case waits for the partner.");
+    res.redirect(303, incident?.callSid ? `/console/calls/${encodeURIComponent(incident.callSid)}?done=${done}` : `/console/incidents/${id}?done=${done}`);
+  });
+  return router;
+}
