@@ -42,17 +42,24 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   await readyOrNot(options.redis);
   const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
-  const smtp =
-    config.INBOUND_SMTP_PORT === undefined
-      ? null
-      : await startMailListener({
-          port: config.INBOUND_SMTP_PORT,
-          host: options.host,
-          accepted: [config.SUPPORT_EMAIL, ...config.INBOUND_ADDRESSES],
-          maxBytes: config.INBOUND_MAX_BYTES,
-          desk: services.desk,
-          log: options.log,
-        });
+  let smtp: MailListener | null = null;
+  try {
+    if (config.INBOUND_SMTP_PORT !== undefined) {
+      smtp = await startMailListener({
+        port: config.INBOUND_SMTP_PORT,
+        host: options.host,
+        accepted: [config.SUPPORT_EMAIL, ...config.INBOUND_ADDRESSES],
+        maxBytes: config.INBOUND_MAX_BYTES,
+        desk: services.desk,
+        log: options.log,
+      });
+    }
+  } catch (error) {
+    // The mail port is taken, say: nothing half-started is left behind.
+    server.close();
+    await services.close();
+    throw error;
+  }
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   return {
     ...services,

@@ -40,7 +40,8 @@ function summary(incident: IncidentView) {
 function pagerDutyTrigger(incident: IncidentView, routingKey: string, publicBaseUrl: string) {
   const from = incident.partner?.name ?? incident.caller;
   const outcome = { connected: "connected to an engineer", voicemail: "left a voicemail", "status-page": "referred to the status page", abandoned: "hung up before reaching anyone" }[incident.outcome ?? ""] ?? incident.outcome;
-  const what = incident.mail ? `Urgent email from ${from}: "${incident.mail.subject}"` : `Emergency line call from ${from}: ${outcome}`;
+  // PagerDuty cuts a summary at 1024 characters: a long subject must not push the incident id out.
+  const what = incident.mail ? `Urgent email from ${from}: "${incident.mail.subject.slice(0, 300)}"` : `Emergency line call from ${from}: ${outcome}`;
   const { timeline, ...details } = summary(incident);
   return {
     routing_key: routingKey,

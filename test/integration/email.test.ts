@@ -5,8 +5,7 @@ import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
-import { CONSOLE_TOKEN, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
-import { ownRedis } from "../helpers/processes.ts";
+import { startTestLine, type TestLine } from "../helpers/line.ts";
 import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
 
 const SUPPORT = "support@platform.test";

@@ -71,4 +71,27 @@ describe("configuration", () => {
     expect(errorOf({ ...valid, PARTNERS_FILE: bad })).toMatch(/PARTNERS_FILE \(.*bad\.json\) at \+15557770001\.email/);
     expect(errorOf({ ...valid, PARTNERS_FILE: join(dir, "missing.json") })).toContain("PARTNERS_FILE: cannot read");
   });
+
+  it("reads the email door's variables: off by default, 10 MB, addresses checked and named when wrong", () => {
+    const config = loadConfig(valid);
+    expect(config.INBOUND_SMTP_PORT).toBeUndefined();
+    expect(config.INBOUND_MAX_BYTES).toBe(10 * 1024 * 1024);
+    expect(config.INBOUND_ADDRESSES).toEqual([]);
+    expect(config.DRILL_SENDERS).toEqual([]);
+    const on = loadConfig({ ...valid, INBOUND_SMTP_PORT: "2525", INBOUND_ADDRESSES: "Urgent@Example.com, ops@example.com", DRILL_SENDERS: "Drill@Acme.test" });
+    expect(on).toMatchObject({ INBOUND_SMTP_PORT: 2525, INBOUND_ADDRESSES: ["urgent@example.com", "ops@example.com"], DRILL_SENDERS: ["drill@acme.test"] });
+    expect(errorOf({ ...valid, INBOUND_ADDRESSES: "urgent@example.com,not-an-address" })).toContain("INBOUND_ADDRESSES");
+    expect(errorOf({ ...valid, INBOUND_EMAIL_TOKEN: "short" })).toContain("INBOUND_EMAIL_TOKEN");
+    expect(errorOf({ ...valid, INBOUND_SMTP_PORT: "70000" })).toContain("INBOUND_SMTP_PORT");
+  });
+
+  it("accepts partners' mail addresses and domains, and names a bad domain with its place in the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "el-partners-mail-"));
+    const good = join(dir, "good.json");
+    writeFileSync(good, JSON.stringify({ "+15557770001": { name: "Acme", emails: ["ops@acme.test"], domains: ["Acme.test"] } }));
+    expect(loadConfig({ ...valid, PARTNERS_FILE: good }).partners["+15557770001"]).toMatchObject({ emails: ["ops@acme.test"], domains: ["acme.test"] });
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ "+15557770001": { name: "Acme", domains: ["not a domain"] } }));
+    expect(errorOf({ ...valid, PARTNERS_FILE: bad })).toContain("+15557770001.domains.0");
+  });
 });
