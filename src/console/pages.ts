@@ -1,7 +1,8 @@
 import type { Engineer } from "../call/engineers.ts";
-import type { IncidentView } from "../followup/incident-view.ts";
 import type { CallRecord } from "../call/records.ts";
+import type { IncidentView } from "../followup/incident-view.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
+import type { RosterSource } from "../store/roster.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
@@ -88,7 +89,7 @@ ${caseState.state !== "replied" ? form("reply", "Record partner reply") : ""} ${
   );
 }
 
-export function rosterPage(roster: Engineer[], csrf: string, error?: string): string {
+export function rosterPage(roster: Engineer[], csrf: string, error?: string, source?: RosterSource): string {
   const rows = [0, 1, 2].map((i) => {
     const engineer = roster[i];
     return html`<tr><td>${i + 1}</td>
@@ -100,6 +101,7 @@ export function rosterPage(roster: Engineer[], csrf: string, error?: string): st
     "Roster",
     html`<h1>On-call roster</h1>
 <p>The next call dials these engineers in this order; changes take effect at once.</p>
+${source ? html`<p class="roster-source">Roster from ${source.source}: ${source.reason}.</p>` : ""}
 ${error ? html`<p class="error">${error}</p>` : ""}
 <form method="post" action="/console/roster"><input type="hidden" name="_csrf" value="${csrf}">
 <table><thead><tr><th>Level</th><th>Name</th><th>Number (E.164)</th><th></th></tr></thead><tbody>${rows}</tbody></table>

@@ -106,7 +106,7 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   }
 
   router.get("/roster", async (_req, res) => {
-    res.type("html").send(rosterPage(await roster.current(), csrf(res)));
+    res.type("html").send(rosterPage(await roster.current(), csrf(res), undefined, await roster.source().catch(() => undefined)));
   });
   router.post("/roster", async (req, res) => {
     const rows = [1, 2, 3]

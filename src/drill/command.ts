@@ -1,11 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, extname } from "node:path";
 import type { DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
 import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
 import { htmlReport, jsonReport, junitReport, progressLine, textReport } from "../simulator/report.ts";
 import { loadScenarios, ScenarioError } from "../simulator/scenario.ts";
-import { startLocalStack } from "./local.ts";
 
 export interface DrillOptions {
   report?: string[];
@@ -28,8 +27,11 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
   const load = options.concurrency !== undefined || options.calls !== undefined;
   let scenarios: ReturnType<typeof loadScenarios> = [];
   if (!load) {
+    const wanted = paths.length ? paths : ["drills"];
+    const missing = wanted.filter((path) => !existsSync(path));
+    if (missing.length) return usage(`no such scenario file or folder: ${missing.join(", ")}${paths.length ? "" : " (run it from the project folder, or name the scenario files)"}`);
     try {
-      scenarios = loadScenarios(paths.length ? paths : ["drills"]);
+      scenarios = loadScenarios(wanted);
     } catch (error) {
       if (error instanceof ScenarioError) {
         console.error(`refused: bad scenario file\n${error.message}`);
@@ -42,7 +44,8 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
 
   const remote = options.target ? remoteTarget(options) : null;
   if (typeof remote === "string") return usage(remote);
-  const local = remote ? null : await startLocalStack({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
+  // Imported here: the in-process line is the whole app, which a refused command line need not load.
+  const local = remote ? null : await (await import("./local.ts")).startLocalStack({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
   const target = remote ?? local!.target;
   const label = options.target ?? "a line started in-process";
   try {
@@ -68,13 +71,40 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
   }
 }
 
+/**
+ * `--report` takes one value, FORMAT:FILE, so the scenario paths after it stay scenario paths. The spelling
+ * in two words, `--report junit out.xml`, is joined into that one value before commander parses the line:
+ * a format name followed by a word that is not an option takes exactly that one word as its file.
+ */
+export function joinReportArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = arg.startsWith("--report=") ? arg.slice("--report=".length) : null;
+    const format = inline ?? (arg === "--report" ? argv[i + 1] : undefined);
+    const fileAt = inline === null ? i + 2 : i + 1;
+    const file = argv[fileAt];
+    if (format !== undefined && Object.hasOwn(WRITERS, format) && file !== undefined && !file.startsWith("-")) {
+      out.push("--report", `${format}:${file}`);
+      i = fileAt;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 function pairReports(values: string[]): { format: keyof typeof WRITERS; file: string }[] | string {
-  if (values.length % 2 !== 0) return "--report takes a format and a file: --report json|junit|html FILE";
   const pairs: { format: keyof typeof WRITERS; file: string }[] = [];
-  for (let i = 0; i < values.length; i += 2) {
-    const format = values[i]!;
-    if (!(format in WRITERS)) return `--report format must be json, junit or html, not "${format}"`;
-    pairs.push({ format: format as keyof typeof WRITERS, file: values[i + 1]! });
+  for (const value of values) {
+    const colon = value.indexOf(":");
+    const format = colon === -1 ? value : value.slice(0, colon);
+    const file = colon === -1 ? "" : value.slice(colon + 1);
+    if (!Object.hasOwn(WRITERS, format)) return `--report format must be json, junit or html, not "${format}" (--report FORMAT:FILE)`;
+    if (!file) return `--report ${format} needs a file: --report ${format}:FILE`;
+    // A report written over a scenario would destroy it: the likely slip is a scenario path taken for the file.
+    if ([".yaml", ".yml"].includes(extname(file))) return `--report ${format}:${file} would overwrite a scenario file; name a .${format === "junit" ? "xml" : format} file`;
+    pairs.push({ format: format as keyof typeof WRITERS, file });
   }
   return pairs;
 }

@@ -83,7 +83,7 @@ describe("npm run drill --target", () => {
         transcripts: false,
         target: deployed.line.url,
         token: CONSOLE_TOKEN,
-        report: ["json", out],
+        report: [`json:${out}`],
       });
       expect(code).toBe(0);
       const report = JSON.parse(readFileSync(out, "utf8"));
