@@ -85,13 +85,23 @@ describe("the event loop", () => {
     expect(stall).toBeLessThan(STALL_LIMIT_MS);
   });
 
-  it("keeps answering a GET /healthz with a 15 KB header", async () => {
-    let status = 0;
+  it("keeps answering a GET /healthz with a 15 KB header, and a 15 KB URL", async () => {
+    const statuses: number[] = [];
     const stall = await worstLoopStall(async () => {
-      status = (await fetch(url("/healthz"), { headers: { "x-note": "a".repeat(15_000) } })).status;
+      statuses.push((await fetch(url("/healthz"), { headers: { "x-note": "a".repeat(15_000) } })).status);
+      statuses.push((await fetch(url(`/api/incidents/${"a".repeat(15_000)}`))).status);
     });
-    expect(status).toBe(200);
+    expect(statuses).toEqual([200, 401]);
     expect(stall).toBeLessThan(STALL_LIMIT_MS);
+  });
+});
+
+describe("a body from someone not logged in", () => {
+  it("is refused before it is read: 401, whatever it holds", async () => {
+    const api = await fetch(url("/api/drill-reports"), { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(api.status).toBe(401);
+    const form = await fetch(url("/console/roster"), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `name1=${"a".repeat(300_000)}` });
+    expect(form.status).toBe(401);
   });
 });
 
