@@ -73,6 +73,40 @@ describe("every console and API route", () => {
   });
 });
 
+describe("the queues board (bull-board)", () => {
+  const queueAction = (action: string, headers: Record<string, string>) => fetch(`${t.line.url}/console/queues/api/queues/followup-email/${action}`, { method: "PUT", headers });
+
+  it("holds its changes to the session's CSRF token, which its UI sends back from a cookie as axios does", async () => {
+    const { cookie } = await login();
+    const board = await get("/console/queues", { cookie });
+    expect(board.status).toBe(200);
+    const xsrf = board.headers.getSetCookie().find((c) => c.startsWith("XSRF-TOKEN="))!;
+    expect(xsrf).toMatch(/Path=\/console\/queues/);
+    expect(xsrf).toMatch(/SameSite=Strict/i);
+    const token = decodeURIComponent(/^XSRF-TOKEN=([^;]*)/.exec(xsrf)![1]!);
+    expect((await queueAction("pause", { cookie })).status).toBe(403);
+    expect((await queueAction("pause", { cookie, "x-xsrf-token": "stale" })).status).toBe(403);
+    expect(await t.line.queues.email.isPaused()).toBe(false);
+    expect((await queueAction("pause", { cookie, "x-xsrf-token": token })).status).toBe(200);
+    expect(await t.line.queues.email.isPaused()).toBe(true);
+    // A bearer request carries no ambient credential and needs no token.
+    expect((await queueAction("resume", { authorization: `Bearer ${CONSOLE_TOKEN}` })).status).toBe(200);
+    expect(await t.line.queues.email.isPaused()).toBe(false);
+  });
+
+  it("makes the browser fetch nothing from the internet, and links back to the console", async () => {
+    const board = await get("/console/queues", { authorization: `Bearer ${CONSOLE_TOKEN}` });
+    const page = await board.text();
+    expect(page).not.toContain("fonts.googleapis.com");
+    expect(page.match(/(?:href|src)="https?:\/\/[^"]*"/g)).toBeNull();
+    const csp = board.headers.get("content-security-policy")!;
+    for (const directive of ["default-src 'self'", "script-src 'self'", "font-src 'self' data:", "connect-src 'self'"]) expect(csp).toContain(directive);
+    expect(csp).not.toMatch(/https:/);
+    const config = JSON.parse(/<script id="__UI_CONFIG__" type="application\/json">(.*?)<\/script>/s.exec(page)![1]!);
+    expect(config.miscLinks).toEqual([{ text: "Back to the console", url: "/console" }]);
+  });
+});
+
 describe("the incidents page", () => {
   it("shows calls still in progress, with where they are", async () => {
     const c = new TestCall(t.twilio, "+15557770055");
