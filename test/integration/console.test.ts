@@ -186,3 +186,17 @@ describe("metrics and logs of a whole call", () => {
     expect(lines.filter((l) => l.req).every((l) => typeof l.req.id === "string" && l.req.id.length > 0)).toBe(true);
   });
 });
+
+describe("a transcript naming several addresses without saying which", () => {
+  it("shows staff what was heard, and the follow-up did not use any of them", async () => {
+    const c = new TestCall(t.twilio, "+447700900124");
+    await c.incoming();
+    for (const level of [1, 2, 3]) await c.dialEnded(level, "busy");
+    await c.recorded(20);
+    await c.transcribed("It broke for jane at acme dot com and for bob at globex dot com, both down since noon.");
+    await c.hungUp(60);
+    const page = await (await get(`/console/calls/${c.callSid}`, { authorization: `Bearer ${CONSOLE_TOKEN}` })).text();
+    expect(page).toContain("Not sure which contact the caller meant; heard: jane@acme.com, bob@globex.com");
+    expect(page).toContain("no email");
+  });
+});
