@@ -4,7 +4,7 @@ import type { DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
 import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
 import { htmlReport, jsonReport, junitReport, progressLine, textReport } from "../simulator/report.ts";
-import { loadScenarios, ScenarioError } from "../simulator/scenario.ts";
+import { loadScenarios, ScenarioError, type Scenario } from "../simulator/scenario.ts";
 
 export interface DrillOptions {
   report?: string[];
@@ -15,6 +15,7 @@ export interface DrillOptions {
   calls?: string;
   transcripts: boolean;
   publish?: string;
+  allowReal?: boolean;
 }
 
 const WRITERS = { json: jsonReport, junit: junitReport, html: htmlReport } as const;
@@ -42,8 +43,11 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
     if (scenarios.length === 0) return usage(`no scenario files found in ${paths.join(", ") || "drills"}`);
   }
 
-  const remote = options.target ? remoteTarget(options) : null;
+  const remote = options.target ? await remoteTarget(options) : null;
   if (typeof remote === "string") return usage(remote);
+  if (remote && load && !remote.drillCallers?.length && !options.allowReal) {
+    return usage(`${options.target} treats no number as a drill caller: load mode would place real calls (set DRILL_CALLERS on the line, or pass --allow-real)`);
+  }
   // Imported here: the in-process line is the whole app, which a refused command line need not load.
   const local = remote ? null : await (await import("./local.ts")).startLocalStack({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
   const target = remote ?? local!.target;
@@ -130,13 +134,45 @@ async function publish(report: DrillReport, url: string, token: string | undefin
   return null;
 }
 
-function remoteTarget(options: DrillOptions): DrillTarget | string {
+/**
+ * A deployed line's own account of which callers it treats as drills (GET /api/drill/preflight), asked before
+ * anything is dialled: a scenario call from any other number would page the real on-call and email the
+ * partner [URGENT]. Such scenarios are skipped, and said so, unless --allow-real.
+ */
+async function preflight(url: string, token: string): Promise<{ drillCallers: string[] } | string> {
+  let response: Response;
+  try {
+    response = await fetch(`${url}/api/drill/preflight`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    return `cannot reach ${url} for the drill preflight: ${(error as Error).message}`;
+  }
+  if (!response.ok) return `the drill preflight at ${url} answered HTTP ${response.status}${response.status === 401 ? ": check --token (the line's CONSOLE_TOKEN)" : ""}`;
+  const body = (await response.json().catch(() => null)) as { drillCallers?: unknown } | null;
+  if (!Array.isArray(body?.drillCallers)) return `the drill preflight at ${url} answered something else than a list of drill callers`;
+  return { drillCallers: body.drillCallers.map(String) };
+}
+
+function realCallers(scenario: Scenario, drillCallers: readonly string[]): string[] {
+  return scenario.calls.map((call) => call.caller.number).filter((number) => !drillCallers.includes(number));
+}
+
+async function remoteTarget(options: DrillOptions): Promise<DrillTarget | string> {
   const authToken = process.env.TWILIO_AUTH_TOKEN;
   const accountSid = process.env.TWILIO_ACCOUNT_SID;
   if (!options.token) return "--target needs --token (the line's CONSOLE_TOKEN) to read outcomes and incidents";
   if (!authToken || !accountSid) return "--target needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment: the drill signs webhooks as Twilio does";
   const url = options.target!.replace(/\/+$/, "");
+  const checked = await preflight(url, options.token);
+  if (typeof checked === "string") return checked;
+  console.log(`${url} treats ${checked.drillCallers.length} number(s) as drill callers${options.allowReal ? "; --allow-real: calls from other numbers are placed as REAL calls" : ""}`);
+  const refuse = (scenario: Scenario) => {
+    const real = realCallers(scenario, checked.drillCallers);
+    if (!real.length || options.allowReal) return null;
+    return `would be a real call from ${real.join(", ")} (not a drill caller on this line: it would page the on-call and email the partner); pass --allow-real to place it`;
+  };
   return {
+    refuse,
+    drillCallers: options.allowReal ? undefined : checked.drillCallers,
     lineFor: async () => url,
     apiToken: options.token,
     authToken,

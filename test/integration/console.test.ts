@@ -42,7 +42,7 @@ async function login(): Promise<{ cookie: string; csrf: string }> {
 
 describe("every console and API route", () => {
   it("refuses without the token", async () => {
-    const gets = ["/console", "/console/roster", "/console/drills", "/console/queues", "/console/queues/api/queues", "/console/calls/CA1", "/api/incidents", "/api/incidents/INC-1", "/api/calls/CA1"];
+    const gets = ["/console", "/console/roster", "/console/drills", "/console/queues", "/console/queues/api/queues", "/console/calls/CA1", "/api/incidents", "/api/incidents/INC-1", "/api/calls/CA1", "/api/drill/preflight"];
     for (const path of gets) {
       expect((await get(path)).status, path).toBe(401);
       expect((await get(path, { authorization: "Bearer wrong-token-wrong-token" })).status, path).toBe(401);
