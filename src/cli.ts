@@ -57,6 +57,9 @@ program
   .option("--calls <m>", "load mode: how many calls in all")
   .option("--no-transcripts", "leave the transcripts out of the printed report")
   .option("--publish <url>", "post the report to that line's console (drill results page); needs --token")
+  .option("--chaos", "run each scenario once per order of its end-of-call callbacks, every webhook sent twice")
+  .option("--seed <n>", "with --chaos: the seed that picks a subset of orders (printed when not given)")
+  .option("--orders <all|n>", "with --chaos: every order (all, the default) or at most n per scenario")
   .action(async (paths: string[], options: DrillOptions) => {
     process.exitCode = await drillCommand(paths, options);
   });
