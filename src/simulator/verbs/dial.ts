@@ -5,9 +5,10 @@ import { CONTINUE, type LegContext, type VerbRunner } from "./verb.ts";
 
 const BUSY_SECONDS = 3;
 const FAILED_SECONDS = 1;
-// Twilio lets a dialled phone ring about 5 s longer than the <Dial timeout> asks (twilio.com/docs/voice/twiml/dial,
-// "timeout"; the Calls API says the same of its Timeout): an engineer who does not answer costs the caller that too.
-export const RING_GRACE_SECONDS = 5;
+// Twilio lets a dialled phone ring about 5 s longer than asked: "we will add a 5-second buffer to the timeout
+// value you provide" (twilio.com/docs/voice/api/call-resource, Timeout). We take <Dial timeout> to do the same,
+// the reading that makes the caller wait longer: an engineer who does not answer costs them timeout + 5 s.
+const RING_GRACE_SECONDS = 5;
 
 /** One dialled <Number>: who it reaches and what their phone does. */
 interface DialledNumber {
