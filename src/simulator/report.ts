@@ -3,18 +3,25 @@ import type { CallReport, DrillReport, ScenarioReport } from "./scenario-runner.
 /** The drill's report for people (text), for tools (JSON), for CI pipelines (JUnit) and for auditors (HTML). */
 
 import { CALLBACK_NAMES } from "./chaos.ts";
+import { floors } from "./floors.ts";
 
 const secs = (value: number | null) => (value === null ? "—" : `${value.toFixed(1)} s`);
 
 /** A scenario's name, with the chaos order it ran in: a failure must say which order broke the line. */
 const title = (scenario: ScenarioReport) => (scenario.variant ? `${scenario.name} [${scenario.variant}]` : scenario.name);
 
+/** "first ring 7.2 s, human at 21.0 s (floor 18.0 s)": each milestone beside what the line imposed of it. */
+export function milestones(call: CallReport): string {
+  const floor = floors(call.events, call.timings);
+  const beside = (at: number | null, least: number | null) => `${secs(at)}${least !== null && at !== null && least < at ? ` (floor ${secs(least)})` : ""}`;
+  const end = call.timings.humanAt !== null ? `human at ${beside(call.timings.humanAt, floor.human)}` : call.timings.beepAt !== null ? `beep at ${beside(call.timings.beepAt, floor.beep)}` : "no human";
+  return `first ring ${secs(call.timings.firstRingAt)}, ${end}`;
+}
+
 export function progressLine(scenario: ScenarioReport): string {
   if (scenario.skipped) return `- ${scenario.name}  skipped: ${scenario.skipped}`;
   const mark = scenario.passed ? "✔" : "✘";
-  const calls = scenario.calls
-    .map((c) => `${c.caller}: first ring ${secs(c.timings.firstRingAt)}, ${c.timings.humanAt !== null ? `human at ${secs(c.timings.humanAt)}` : c.timings.beepAt !== null ? `beep at ${secs(c.timings.beepAt)}` : "no human"}`)
-    .join("; ");
+  const calls = scenario.calls.map((c) => `${c.caller}: ${milestones(c)}`).join("; ");
   return `${mark} ${title(scenario)}  (${scenario.file}, ${scenario.realMs} ms real)  ${calls}`;
 }
 
