@@ -6,6 +6,7 @@ import type { IncidentViews } from "../followup/incident-view.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
+import type { Config } from "../config.ts";
 import { requireBearer } from "./auth.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
@@ -14,6 +15,7 @@ export const staffMessageSchema = z.object({ text: z.string().trim().min(1, "wri
 /** The staff API (docs/architecture.md, "Routes"): JSON, bearer CONSOLE_TOKEN. */
 export function staffApi(deps: {
   token: string;
+  config: Pick<Config, "DRILL_CALLERS" | "MOBILISE_WEBHOOK_URL" | "MOBILISE_DRILL_WEBHOOK_URL" | "DRILL_SENDERS">;
   sessions: CallSessions;
   timeline: Timeline;
   views: IncidentViews;
@@ -21,7 +23,7 @@ export function staffApi(deps: {
   correspondence: Correspondence;
   reports: DrillReports;
 }): Router {
-  const { sessions, timeline, views, cases, reports, correspondence } = deps;
+  const { sessions, timeline, views, cases, reports, correspondence, config } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
 
@@ -94,6 +96,17 @@ export function staffApi(deps: {
       if (!(error instanceof CaseError)) throw error;
       res.status(error.status).json({ error: error.message });
     }
+  });
+
+  // `drill --target` asks first which callers this line treats as drills: a scenario from any other number
+  // would be a real call, paging the real on-call and emailing the partner [URGENT].
+  router.get("/drill/preflight", (_req, res) => {
+    res.json({
+      drillCallers: config.DRILL_CALLERS,
+      // Mail from these senders is a drill too: DRILL in every subject, the drill webhook only.
+      drillSenders: config.DRILL_SENDERS,
+      paging: { real: Boolean(config.MOBILISE_WEBHOOK_URL), drill: Boolean(config.MOBILISE_DRILL_WEBHOOK_URL) },
+    });
   });
 
   // `emergency-line drill --publish URL` posts its report here for the console's drill page.
