@@ -49,7 +49,9 @@ export class MailStore {
     const [raw, sent] = await Promise.all([this.redis.lrange(this.keys.thread(incidentId), 0, -1), this.redis.hgetall(this.keys.threadSent(incidentId))]);
     return raw.map((item) => {
       const message = threadMessageSchema.parse(JSON.parse(item));
-      return { ...message, sentAt: message.direction === "in" ? message.at : (sent[message.messageId] ?? null) };
+      // Received mail, and the phone follow-up (put on the thread once sent), are dated by their own time.
+      const dated = message.direction === "in" || message.kind === "followup";
+      return { ...message, sentAt: dated ? message.at : (sent[message.messageId] ?? null) };
     });
   }
 

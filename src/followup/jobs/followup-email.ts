@@ -38,21 +38,6 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
         messageId: email.messageId,
         headers: { "X-Incident-Id": incident.id, ...(incident.drill ? { "X-Drill": "true" } : {}) },
       });
-      await deps.mail.append(incident.id, {
-        direction: "out",
-        kind: "followup",
-        messageId: email.messageId,
-        at: deps.now().toISOString(),
-        from: config.FOLLOWUP_FROM,
-        to: email.to,
-        replyTo: null,
-        subject: email.subject,
-        text: email.text,
-        inReplyTo: null,
-        references: [],
-        attachments: [],
-        facts: { traceIds: [], endpoints: [], environments: [], timestamps: [] },
-      });
       return {
         // Kept as sent, so staff see exactly what the partner received.
         fields: { to: email.to, messageId: info.messageId, recipientSource: email.recipientSource, subject: email.subject, text: email.text },
@@ -60,7 +45,29 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
       };
     });
     // Also on a retry that finds the email already sent: a crash may have come between send and hold.
-    await deps.startHold(incidentJobSchema.parse(job.data).incidentId);
+    const { incidentId } = incidentJobSchema.parse(job.data);
+    await Promise.all([deps.startHold(incidentId), onThread(deps, incidentId)]);
     return result;
   };
+}
+
+/** The follow-up, as recorded once sent, opens the incident's mail thread: the partner's reply threads to it. */
+async function onThread(deps: FollowupEmailDeps, incidentId: string): Promise<void> {
+  const { email } = await deps.followup.read(incidentId);
+  if (!email.sentAt || !email.messageId || !email.to) return;
+  await deps.mail.append(incidentId, {
+    direction: "out",
+    kind: "followup",
+    messageId: email.messageId,
+    at: email.sentAt,
+    from: deps.config.FOLLOWUP_FROM,
+    to: email.to,
+    replyTo: null,
+    subject: email.subject ?? "",
+    text: email.text ?? "",
+    inReplyTo: null,
+    references: [],
+    attachments: [],
+    facts: { traceIds: [], endpoints: [], environments: [], timestamps: [] },
+  });
 }
