@@ -27,6 +27,9 @@ describe("a call that ends in voicemail", () => {
     }
     expect(mail!.mail.text).toContain(`write to support@platform.test quoting ${incidentId}`);
     expect(mail!.mail.text).toContain("72 hours");
+    // Paging is configured for it: the email may say so, though it cannot know the page went out already.
+    expect(mail!.mail.text).toContain("our on-call engineers have been alerted");
+    expect(mail!.mail.text).not.toContain("paged");
 
     const view = await waitFor(async () => {
       const v = await incident(t, incidentId);
