@@ -88,9 +88,12 @@ export class MailDesk {
       mailTimeline.received(at, { from: mail.from, subject: mail.subject, messageId: mail.messageId, severity, body: mail.text, joined });
     let usage: number | null = null;
     if (severity === "SEV1") {
-      // Urgent mail counts in the partner's one misuse window with their calls (keyed by the directory's number).
-      usage = await this.deps.usage.record(sender, caseKey, this.deps.now());
-      const joined = await this.openUrgentOf(sender, caseKey);
+      // Urgent mail counts in the partner's one misuse window with their calls (keyed by the directory's
+      // number), and in the same group: within MISUSE_GROUP_MINUTES of their call's incident, it joins that.
+      const use = await this.deps.usage.record(sender, caseKey, this.deps.now());
+      usage = use.callsInLastDay;
+      const grouped = use.groupedWithCall ? await incidents.idOfCall(use.groupedWithCall) : null;
+      const joined = grouped && (await this.isOpen(grouped)) ? grouped : await this.openUrgentOf(sender, caseKey);
       if (joined) {
         const subject = (await incidents.subjectOf(joined))!;
         await this.onThread(joined, subject, mail, received(true));
@@ -111,15 +114,20 @@ export class MailDesk {
    * sender's slot for this mail's own incident otherwise, so two urgent mails racing raise one incident.
    */
   private async openUrgentOf(sender: string, caseKey: string): Promise<string | null> {
-    const { mail: store, incidents, followup, now } = this.deps;
+    const { mail: store, incidents, now } = this.deps;
     const own = await incidents.idOfCall(caseKey);
     for (let tries = 0; tries < 3; tries++) {
       const existing = await store.openUrgent(sender);
-      if (existing && existing !== own && (await incidents.subjectOf(existing)) && (await followup.read(existing)).case.state !== "closed") return existing;
+      if (existing && existing !== own && (await this.isOpen(existing))) return existing;
       if (existing === own && own) return null;
       if (await store.claimUrgent(sender, own ?? incidentIdFor(caseKey, now()), existing)) return null;
     }
     return null;
+  }
+
+  /** An incident that exists and whose case is not closed: more urgent mail joins it. */
+  private async isOpen(incidentId: string): Promise<boolean> {
+    return (await this.deps.incidents.subjectOf(incidentId)) !== null && (await this.deps.followup.read(incidentId)).case.state !== "closed";
   }
 
   private async onThread(incidentId: string, subject: string, mail: InboundMail, event: (at: string) => Parameters<Timeline["append"]>[1]): Promise<void> {

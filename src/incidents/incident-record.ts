@@ -21,8 +21,12 @@ export type IncidentRow = z.infer<typeof incidentRowSchema>;
 
 const misuseOf = (count: number | null, limit: number) => (count !== null && count > limit ? { callsInLastDay: count, limit } : null);
 
-/** An incident as staff and the follow-up read it: the row, its call, and what the call's timeline says. */
-export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline: TimelineEvent[], misuseLimit: number) {
+/**
+ * An incident as staff and the follow-up read it: the row, its call, and what the call's timeline says.
+ * `groupedWith`: the incident of the first call of this number's group, whose page and follow-up this one
+ * joins (null when it is the first, or that call has no incident yet).
+ */
+export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline: TimelineEvent[], misuseLimit: number, groupedWith: string | null) {
   const { meta } = call;
   const accepted = call.acceptedLevel;
   const engineer = accepted ? meta.engineers[accepted - 1] : undefined;
@@ -44,6 +48,9 @@ export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline
     mail: null as { from: string; subject: string } | null,
     statusPageIncident: meta.statusNotice?.name ?? null,
     // Still put through (it may be a real outage), but staff should look at a number calling this often.
+    groupedWith,
+    // The call's first webhook left no session: who called and when come from a later webhook.
+    reconstructed: meta.reconstructed,
     misuse: misuseOf(meta.callsInLastDay, misuseLimit),
     engineer: engineer ? { ...engineer, level: accepted } : null,
     timeToHumanSeconds: acceptedAt ? (Date.parse(acceptedAt) - Date.parse(meta.startedAt)) / 1000 : null,
@@ -79,6 +86,9 @@ export function mailIncidentRecord(incident: IncidentRow, hash: Record<string, s
     partner: mail.partner,
     mail: { from: mail.from, subject: mail.mailSubject },
     statusPageIncident: null,
+    // Repeated urgent mail joins the open incident itself (the email door), rather than grouping.
+    groupedWith: null,
+    reconstructed: false,
     misuse: misuseOf(mail.usage, misuseLimit),
     engineer: null,
     timeToHumanSeconds: null,

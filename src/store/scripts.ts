@@ -10,6 +10,7 @@ const SCRIPTS = {
   appendOnce: { file: "append-once.lua", keys: 2 },
   transitionCase: { file: "transition-case.lua", keys: 1 },
   raiseCase: { file: "raise-case.lua", keys: 3 },
+  recordCaller: { file: "record-caller.lua", keys: 2 },
 } as const;
 
 type Arg = string | number;
@@ -19,6 +20,7 @@ declare module "ioredis" {
     appendOnce(call: string, timeline: string, ...args: Arg[]): Result<number, Context>;
     transitionCase(incident: string, ...args: Arg[]): Result<number, Context>;
     raiseCase(caseHash: string, incident: string, index: string, ...args: Arg[]): Result<[number, string], Context>;
+    recordCaller(calls: string, group: string, ...args: Arg[]): Result<[number, string], Context>;
   }
 }
 

@@ -6,6 +6,7 @@ import { deliver, type DeliverDeps } from "../deliver.ts";
 import type { MailStore } from "../../store/mail-store.ts";
 import { composeFollowup } from "../followup-message.ts";
 import { messageDomain as domainOf } from "../thread-message.ts";
+import { mayClaimAlerted } from "../paging.ts";
 import { incidentJobSchema } from "./incident-job.ts";
 
 /** The follow-up email to the partner, asking for what engineers need; its send starts the case hold. */
@@ -26,7 +27,10 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
   const messageDomain = domainOf(config.PUBLIC_BASE_URL);
   return async (job) => {
     const result = await deliver(deps, job, "email", async (incident) => {
-      const email = composeFollowup(incident, { supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, messageDomain });
+      // A repeated call from the same number: the partner already has the first call's email and case.
+      if (incident.groupedWith) return { skipped: `grouped with ${incident.groupedWith}` };
+      const alerted = mayClaimAlerted(incident, config);
+      const email = composeFollowup(incident, { supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, messageDomain, alerted });
       const info = await transport.sendMail({
         from: config.FOLLOWUP_FROM,
         to: email.to,
@@ -44,9 +48,10 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
         event: (at) => timeline.emailSent(at, email.to, email.recipientSource),
       };
     });
-    // Also on a retry that finds the email already sent: a crash may have come between send and hold.
+    // Also on a retry that finds the email already sent: a crash may have come between send and hold. A
+    // skipped email has no hold: nothing was asked of the partner.
     const { incidentId } = incidentJobSchema.parse(job.data);
-    await Promise.all([deps.startHold(incidentId), onThread(deps, incidentId)]);
+    await Promise.all([!("skipped" in result) && deps.startHold(incidentId), onThread(deps, incidentId)]);
     return result;
   };
 }
