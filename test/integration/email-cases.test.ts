@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +96,28 @@ describe("a partner's reply to a phone incident's follow-up email", () => {
     expect((await incident(t, incidentId)).case.state).toBe("partner-replied");
     // No acknowledgement goes back for a reply, and no second page.
     expect(mailsTo("pat@acme.com")).toHaveLength(1);
+  });
+});
+
+describe("urgent mail after the partner's call", () => {
+  it("counts in the same window and joins the call's open incident, paging once", async () => {
+    const partners = join(mkdtempSync(join(tmpdir(), "el-mail-group-")), "partners.json");
+    writeFileSync(partners, JSON.stringify({ "+15557770007": { name: "Initech", domains: ["initech.test"] } }));
+    const t = await line("mail-group", { PARTNERS_FILE: partners, MISUSE_CALLS_PER_DAY: "1" });
+    const c = new TestCall(t.twilio, "+15557770007");
+    await c.incoming();
+    await c.hungUp(4);
+    const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
+    await waitFor(() => nonEmpty(hook.posts.filter((p) => p.path === "/real/mail-group")), "the call's page");
+
+    const sent = await deliver(t, { from: "peter@initech.test", subject: "URGENT: TPS API down", text: "Since the call, still down." });
+    expect(idFrom(sent.response)).toBe(incidentId);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(hook.posts.filter((p) => p.path === "/real/mail-group")).toHaveLength(1);
+    const view = await incident(t, incidentId);
+    expect(view.thread.filter((m: any) => m.direction === "in")).toHaveLength(1);
+    expect(view.timeline.find((e: any) => e.event === "mail.received")).toMatchObject({ joined: true, from: "peter@initech.test" });
+    expect((await t.twilio.api("/api/incidents")).json.incidents).toHaveLength(1);
   });
 });
 
