@@ -5,15 +5,17 @@ import type { IncidentViews } from "../followup/incident-view.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
+import { oncallApi, type OncallApiDeps } from "./api-oncall.ts";
 import { requireBearer } from "./auth.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /** The staff API (docs/architecture.md, "Routes"): JSON, bearer CONSOLE_TOKEN. */
-export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; views: IncidentViews; cases: CaseDesk; reports: DrillReports }): Router {
+export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; views: IncidentViews; cases: CaseDesk; reports: DrillReports } & OncallApiDeps): Router {
   const { sessions, timeline, views, cases, reports } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
+  router.use(oncallApi(deps));
 
   router.get("/calls/:callSid", async (req, res) => {
     const call = await sessions.get(req.params.callSid);

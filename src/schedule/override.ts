@@ -7,12 +7,11 @@ export const instantWithOffset = z.iso.datetime({ offset: true, error: "an ISO 8
 /** What staff send to put someone on call at a level for [from, to): it beats every layer of that level. */
 export const overrideRequestSchema = z
   .object({
-    level: z.number().int().min(1).max(MAX_LEVELS),
+    level: z.union([z.number(), z.string().regex(/^\d+$/, "a level number").transform(Number)]).pipe(z.number().int().min(1).max(MAX_LEVELS)),
     engineer: z.string().min(1, "an engineer's name from the schedule"),
     from: instantWithOffset,
     to: instantWithOffset,
   })
-  .strict()
   .refine((o) => Date.parse(o.to) > Date.parse(o.from), { path: ["to"], message: "must be after from" });
 export type OverrideRequest = z.infer<typeof overrideRequestSchema>;
 

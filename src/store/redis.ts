@@ -29,6 +29,10 @@ export function redisKeys(prefix: string) {
     calls: () => `${prefix}calls`,
     caller: (number: string) => `${prefix}caller:${number}`,
     roster: () => `${prefix}roster`,
+    // On-call overrides (hash id → JSON), their counter, and the trail of who changed them when.
+    overrides: () => `${prefix}oncall:overrides`,
+    overrideSeq: () => `${prefix}oncall:override-seq`,
+    overrideChanges: () => `${prefix}oncall:changes`,
     drillReports: () => `${prefix}drill-reports`,
     incident: (id: string) => `${prefix}incident:${id}`,
     incidents: () => `${prefix}incidents`,
