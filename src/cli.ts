@@ -7,7 +7,13 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { drillCommand, type DrillOptions } from "./drill/command.ts";
 import { renderSamples } from "./line/samples.ts";
 import { createLogger } from "./log.ts";
-import { connectRedis } from "./store/redis.ts";
+import { oncallListing } from "./schedule/listing.ts";
+import { instantWithOffset } from "./schedule/override.ts";
+import { resolve } from "./schedule/resolve.ts";
+import { OnCall } from "./store/oncall.ts";
+import { Overrides } from "./store/overrides.ts";
+import { connectRedis, redisKeys } from "./store/redis.ts";
+import { Roster } from "./store/roster.ts";
 import { startLine } from "./server.ts";
 import { createServices, startServiceWorkers } from "./services.ts";
 
@@ -59,6 +65,36 @@ program
   .option("--publish <url>", "post the report to that line's console (drill results page); needs --token")
   .action(async (paths: string[], options: DrillOptions) => {
     process.exitCode = await drillCommand(paths, options);
+  });
+
+program
+  .command("oncall")
+  .description("who is on call (SCHEDULE_FILE or ENGINEERS, with the overrides in Redis), then the next days' shifts")
+  .option("--at <iso>", "the instant, with its offset (default: now)")
+  .option("--days <n>", "how many days of shifts to list", "7")
+  .action(async (options: { at?: string; days: string }) => {
+    const at = instantWithOffset.safeParse(options.at ?? new Date().toISOString());
+    const days = Number(options.days);
+    if (!at.success || !Number.isInteger(days) || days < 0 || days > 90) {
+      console.error(!at.success ? `--at: ${at.error.issues[0]!.message}` : "--days: a whole number from 0 to 90");
+      process.exit(2);
+    }
+    const config = loadConfigOrExit();
+    const redis = connectRedis(config.REDIS_URL);
+    const keys = redisKeys(config.REDIS_PREFIX);
+    const oncall = new OnCall(new Roster(redis, keys, config.ENGINEERS ?? []), new Overrides(redis, keys), config.schedule);
+    await new Promise((resolve) => (redis.status === "ready" ? resolve(null) : (redis.once("ready", resolve), setTimeout(resolve, 2000).unref())));
+    try {
+      const { schedule, overrides, levels } = await oncall.at(new Date(at.data));
+      console.log(oncallListing(schedule, overrides, levels, Date.parse(at.data), days));
+    } catch (error) {
+      console.error(`cannot read the overrides from Redis (${(error as Error).message}); without them:`);
+      const schedule = oncall.knownSchedule();
+      console.log(oncallListing(schedule, [], resolve(schedule, [], Date.parse(at.data)), Date.parse(at.data), days));
+      process.exitCode = 1;
+    } finally {
+      redis.disconnect();
+    }
   });
 
 program

@@ -11,9 +11,11 @@ import type { FollowupQueues } from "../followup/queues.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { Journal } from "../store/journal.ts";
+import type { OnCall } from "../store/oncall.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { ConsoleSession } from "./auth.ts";
+import { oncallConsole } from "./oncall-page.ts";
 import { callPage, CONSOLE_CSS, dashboardPage, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
 import { html } from "./html.ts";
 
@@ -29,6 +31,8 @@ export interface ConsoleDeps {
   queues: FollowupQueues;
   reports: DrillReports;
   redis: Redis;
+  oncall: OnCall;
+  now: () => Date;
 }
 
 /** GET /console and its pages. Every page and form needs a staff session (or the bearer token). */
@@ -56,6 +60,8 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   );
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   const back = (res: Response, to: string) => res.redirect(303, to);
+
+  router.use(oncallConsole(deps));
 
   router.post("/logout", (_req, res) => {
     session.logout(res);
