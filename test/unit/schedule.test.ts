@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Override } from "../../src/schedule/override.ts";
 import { levelsForCall, resolve } from "../../src/schedule/resolve.ts";
@@ -194,5 +195,20 @@ describe("the schedule file", () => {
         "team.yaml: at levels.0.layers.1.handover: omitted for shifts of hours (they start at 00:00 on start)",
       ].join("\n"),
     );
+  });
+});
+
+describe("the README's example schedule", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const yaml = /## On-call schedules[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+  const schedule = parseSchedule(yaml, "README.md");
+
+  it("parses, and follows the sun: London by day, New York in London's evening, nobody rung twice", () => {
+    const names = (iso: string) => levelsForCall(schedule, [], at(iso)).map((l) => `${l.name}:${l.engineer.name}`);
+    // Wednesday 4 Nov 2026, 10:00 London (05:00 New York): Ada's week in London.
+    expect(names("2026-11-04T10:00:00Z")).toEqual(["primary:Ada", "secondary:Linus", "lead:Grace"]);
+    // 20:00 London is 15:00 New York: Linus's layer is active; secondary (Linus this week) takes the next in its rotation.
+    expect(names("2026-11-04T20:00:00Z")).toEqual(["primary:Linus", "secondary:Margaret", "lead:Grace"]);
+    expect(scheduleWarnings(schedule, [], at("2026-11-02T09:00:00Z"))).toEqual([]);
   });
 });
