@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
-import express from "express";
+import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { staffApi } from "./console/api.ts";
-import { consoleSession } from "./console/auth.ts";
+import { consoleSession, requireBearer } from "./console/auth.ts";
 import { consoleRoutes } from "./console/routes.ts";
 import { lineRoutes } from "./line/router.ts";
+import { httpSerializers } from "./log.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
 
@@ -34,14 +35,11 @@ export function createApp({ services, log, statusPage }: AppOptions) {
       quietReqLogger: true,
       // Twilio's own request id when it sends one, so our lines can be matched with its debugger.
       genReqId: (req) => String(req.headers["i-twilio-idempotency-token"] ?? req.headers["x-request-id"] ?? randomUUID()),
-      serializers: {
-        // Method and path only: query strings and bodies carry phone numbers, headers carry tokens.
-        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
+      serializers: httpSerializers,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     }),
   );
+  app.use(absoluteFormTarget);
   // Security headers for what browsers show; Twilio's webhooks (a hot path read by no browser) skip them.
   const secureHeaders = helmet({
     contentSecurityPolicy: { directives: { "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"], "form-action": ["'self'"] } },
@@ -68,9 +66,61 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log, releaseEmail: (id) => services.queues.releaseEmail(id) }));
-  app.use("/api", secureHeaders, express.json({ limit: "2mb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
-  // bull-board's UI loads its own scripts and styles: it gets a CSP of its own, our pages keep the strict one.
-  app.use("/console/queues", helmet({ contentSecurityPolicy: false }));
+  // The token is checked before the body is read: a stranger's body is never parsed. The only body the API
+  // takes is a drill report (`drill --publish`): the nine drills/ scenarios make 28 KB, so 256 KB (the
+  // console's drill form takes as much) leaves room for a suite several times larger.
+  app.use("/api", secureHeaders, requireBearer(config.CONSOLE_TOKEN), express.json({ limit: "256kb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
+  // bull-board's UI gets a CSP of its own (set in consoleRoutes); our pages keep the strict one.
   app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services, session));
+  app.use(notFound);
+  app.use(errorAnswer);
   return app;
+}
+
+/**
+ * An absolute-form request target ("POST http://host/voice/incoming", as proxies may send, and as HTTP/1.1
+ * servers must accept). Express routes it by its path already; what we read of the URL ourselves
+ * (originalUrl: the Twilio signature, rebuilt from PUBLIC_BASE_URL and the path, and the logs) becomes its
+ * path and query. The host in it is ignored, as the Host header is.
+ */
+const absoluteFormTarget: RequestHandler = (req, res, next) => {
+  if (req.url.startsWith("/")) return next();
+  let target: URL | null = null;
+  try {
+    target = /^https?:\/\//i.test(req.url) ? new URL(req.url) : null;
+  } catch {
+    // not a URL: refused below
+  }
+  if (!target) {
+    res.status(400).json({ error: "the request target must be a path such as /healthz" });
+    return;
+  }
+  req.originalUrl = `${target.pathname}${target.search}`;
+  next();
+};
+
+const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: `not found: ${req.method} ${req.path}` });
+};
+
+/**
+ * The last word on errors. A client's mistake (a body that is not JSON or too large, an unsupported charset,
+ * a bad % escape in the path) answers its 4xx with a short message; anything else is our bug: 500 with a
+ * generic message, the error kept for the request's log line. Stack traces never leave the process.
+ */
+const errorAnswer: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  if (res.headersSent) return next(error); // express's own handler then closes the connection
+  const { status, message } = clientError(error) ?? { status: 500, message: `internal error; logged under request id ${String(req.id)}` };
+  if (status === 500) (res as { err?: unknown }).err = error; // pino-http logs it with the request's line
+  res.status(status).json({ error: message });
+};
+
+function clientError(error: unknown): { status: number; message: string } | null {
+  if (error instanceof URIError) return { status: 400, message: "malformed % escape in the URL" };
+  const { status, expose, type, limit, message } = (error ?? {}) as { status?: unknown; expose?: unknown; type?: unknown; limit?: unknown; message?: unknown };
+  if (typeof status !== "number" || status < 400 || status >= 500) return null;
+  // body-parser's errors (http-errors) say what is wrong and are marked safe to show (expose).
+  if (type === "entity.too.large") return { status, message: `request body too large: at most ${String(limit)} bytes here` };
+  if (type === "entity.parse.failed") return { status, message: `request body is not valid JSON: ${String(message)}` };
+  return { status, message: expose === true && typeof message === "string" ? message : "bad request" };
 }

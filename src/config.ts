@@ -68,16 +68,32 @@ const envSchema = z
     }
   });
 
+/** Every variable the configuration reads, for `.env.example` and its test. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * The values `.env.example` ships with all start with "change-me": a copied example must not start a line
+ * that signs with a made-up token or dials made-up numbers, so such a value is refused by name.
+ */
+const PLACEHOLDER = /^change-me/i;
+
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   // Empty strings come from compose files and shells alike; they mean "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const placeholders = CONFIG_VARIABLES.filter((name) => PLACEHOLDER.test(cleaned[name] ?? ""));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".") || "environment"}: ${issue.message}`);
+  if (!parsed.success || placeholders.length) {
+    const lines = [
+      ...placeholders.map((name) => `  ${name}: looks like the placeholder from .env.example: set the real value`),
+      // A placeholder's own format errors would only repeat what the line above says.
+      ...(parsed.error?.issues ?? [])
+        .filter((issue) => !placeholders.includes(String(issue.path[0])))
+        .map((issue) => `  ${issue.path.join(".") || "environment"}: ${issue.message}`),
+    ];
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const values = parsed.data;

@@ -5,14 +5,23 @@ import type { IncidentViews } from "../followup/incident-view.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
+import type { Config } from "../config.ts";
 import { oncallApi, type OncallApiDeps } from "./api-oncall.ts";
 import { requireBearer } from "./auth.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /** The staff API (docs/architecture.md, "Routes"): JSON, bearer CONSOLE_TOKEN. */
-export function staffApi(deps: { token: string; sessions: CallSessions; timeline: Timeline; views: IncidentViews; cases: CaseDesk; reports: DrillReports } & OncallApiDeps): Router {
-  const { sessions, timeline, views, cases, reports } = deps;
+export function staffApi(deps: {
+  token: string;
+  config: Pick<Config, "DRILL_CALLERS" | "MOBILISE_WEBHOOK_URL" | "MOBILISE_DRILL_WEBHOOK_URL">;
+  sessions: CallSessions;
+  timeline: Timeline;
+  views: IncidentViews;
+  cases: CaseDesk;
+  reports: DrillReports;
+} & OncallApiDeps): Router {
+  const { sessions, timeline, views, cases, reports, config } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
   router.use(oncallApi(deps));
@@ -69,6 +78,17 @@ export function staffApi(deps: { token: string; sessions: CallSessions; timeline
 
   router.post("/incidents/:id/reopen", async (req, res) => {
     await caseAction(res, () => cases.reopen(req.params.id));
+  });
+
+  // `drill --target` asks first which callers this line treats as drills: a scenario from any other number
+  // would be a real call, paging the real on-call and emailing the partner [URGENT].
+  router.get("/drill/preflight", (_req, res) => {
+    res.json({
+      drillCallers: config.DRILL_CALLERS,
+      // Mail from these senders is a drill too, once the email door is open; none today.
+      drillSenders: [],
+      paging: { real: Boolean(config.MOBILISE_WEBHOOK_URL), drill: Boolean(config.MOBILISE_DRILL_WEBHOOK_URL) },
+    });
   });
 
   // `emergency-line drill --publish URL` posts its report here for the console's drill page.

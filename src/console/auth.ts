@@ -21,28 +21,40 @@ function bearerOk(req: Request, token: string): boolean {
   return Boolean(match && sameSecret(match[1]!, token));
 }
 
-function cookies(req: Request): Record<string, string> {
-  return Object.fromEntries(
-    (req.header("cookie") ?? "")
-      .split(";")
-      .map((part) => part.trim().split("="))
-      .filter((pair) => pair.length === 2)
-      .map(([name, value]) => [name!, decodeURIComponent(value!)]),
-  );
+/** One cookie's value; a value that is not valid %-encoding counts as absent (it is not one we set). */
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.header("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
+
+/**
+ * Scripts send the CSRF token in a header instead of a form field. These names are axios's defaults (it
+ * copies the cookie into the header on same-origin requests), which is what bull-board's UI sends with.
+ */
+const SCRIPT_CSRF = { cookie: "XSRF-TOKEN", header: "x-xsrf-token" } as const;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * The console's staff session: the bearer token, or a cookie set by the login form. The cookie is HttpOnly
  * and SameSite=Strict and carries an expiry signed with a key derived from CONSOLE_TOKEN (changing the token
- * logs everybody out). Forms carry a CSRF token bound to the session, checked on every cookie-authenticated
- * POST; a bearer request carries no ambient credential and needs none.
+ * logs everybody out). Every cookie-authenticated request other than GET, HEAD and OPTIONS carries a CSRF
+ * token bound to the session: a form field (_csrf) or, from scripts, a header (SCRIPT_CSRF). A bearer
+ * request carries no ambient credential and needs none.
  */
 export function consoleSession(token: string, { secure }: { secure: boolean }) {
   const key = digest(`emergency-line console session:${token}`);
   const sign = (text: string) => createHmac("sha256", key).update(text).digest("base64url");
 
   const sessionFrom = (req: Request): string | null => {
-    const value = cookies(req)[SESSION_COOKIE];
+    const value = cookie(req, SESSION_COOKIE);
     if (!value) return null;
     const [expires, signature] = value.split(".");
     if (!expires || !signature || !sameSecret(signature, sign(expires)) || Number(expires) < Date.now()) return null;
@@ -50,7 +62,10 @@ export function consoleSession(token: string, { secure }: { secure: boolean }) {
   };
 
   return {
-    /** Lets staff through (bearer or session) and sets res.locals.csrf for forms; else 401 via `refuse`. */
+    /**
+     * Lets staff through (bearer or session) and sets res.locals.csrf for forms; else 401 via `refuse`. It
+     * reads no body, so it can run before the body is parsed; `checkCsrf` runs after.
+     */
     require(refuse: (req: Request, res: Response) => void): RequestHandler {
       return (req, res, next) => {
         if (bearerOk(req, token)) {
@@ -61,10 +76,20 @@ export function consoleSession(token: string, { secure }: { secure: boolean }) {
         const session = sessionFrom(req);
         if (!session) return refuse(req, res);
         res.locals.csrf = sign(`csrf:${session}`);
-        if (req.method === "POST" && !sameSecret(String(req.body?._csrf ?? ""), res.locals.csrf)) {
-          res.status(403).type("text/plain").send("Forbidden: the form's CSRF token is missing or stale; reload the page");
-          return;
-        }
+        next();
+      };
+    },
+    /** After `require` and body parsing: a cookie-authenticated change without its CSRF token gets 403. */
+    checkCsrf: ((req, res, next) => {
+      if (res.locals.viaBearer || SAFE_METHODS.has(req.method)) return next();
+      const given = req.header(SCRIPT_CSRF.header) ?? (req.body as { _csrf?: unknown } | undefined)?._csrf;
+      if (typeof given === "string" && sameSecret(given, String(res.locals.csrf))) return next();
+      res.status(403).type("text/plain").send("Forbidden: the CSRF token is missing or stale; reload the page");
+    }) satisfies RequestHandler,
+    /** For pages whose scripts make changes (bull-board): the CSRF token in a cookie they can read, for `path`. */
+    csrfCookie(path: string): RequestHandler {
+      return (req, res, next) => {
+        if (!res.locals.viaBearer && req.method === "GET") res.cookie(SCRIPT_CSRF.cookie, String(res.locals.csrf), { sameSite: "strict", secure, path });
         next();
       };
     },

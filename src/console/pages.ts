@@ -1,7 +1,9 @@
 import type { Engineer } from "../call/engineers.ts";
-import type { IncidentView } from "../followup/incident-view.ts";
 import type { CallRecord } from "../call/records.ts";
+import type { IncidentView } from "../followup/incident-view.ts";
+import type { FollowUpContact } from "../incidents/contact.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
+import type { RosterSource } from "../store/roster.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
@@ -75,7 +77,7 @@ ${incident.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</
 ${incident.voicemail
       ? html`<section><h2>Voicemail</h2><p><a href="${incident.voicemail.recordingUrl}">Recording ${incident.voicemail.recordingSid}</a> (${incident.voicemail.durationSeconds} s)</p>
 <blockquote class="transcript">${incident.voicemail.transcript ?? `transcription ${incident.voicemail.transcriptionStatus}`}</blockquote>
-<p>Follow-up contact found: ${incident.voicemail.contact?.email ?? "no email"}, ${incident.voicemail.contact?.phone ?? "no phone number"}</p></section>`
+<p>Follow-up contact found: ${incident.voicemail.contact?.email ?? "no email"}, ${incident.voicemail.contact?.phone ?? "no phone number"}</p>${contactCandidates(incident.voicemail.contact)}</section>`
       : ""}
 <section><h2>Follow-up</h2>
 <p>Responders: ${incident.followup.mobilise.state}${incident.followup.mobilise.reason ? ` (${incident.followup.mobilise.reason})` : ""}${incident.followup.mobilise.error ? ` — ${incident.followup.mobilise.error}` : ""}</p>
@@ -88,7 +90,7 @@ ${caseState.state !== "replied" ? form("reply", "Record partner reply") : ""} ${
   );
 }
 
-export function rosterPage(roster: Engineer[], csrf: string, error?: string): string {
+export function rosterPage(roster: Engineer[], csrf: string, error?: string, source?: RosterSource): string {
   const rows = [0, 1, 2].map((i) => {
     const engineer = roster[i];
     return html`<tr><td>${i + 1}</td>
@@ -100,6 +102,7 @@ export function rosterPage(roster: Engineer[], csrf: string, error?: string): st
     "Roster",
     html`<h1>On-call roster</h1>
 <p>The next call dials these engineers in this order; changes take effect at once.</p>
+${source ? html`<p class="roster-source">Roster from ${source.source}: ${source.reason}.</p>` : ""}
 ${error ? html`<p class="error">${error}</p>` : ""}
 <form method="post" action="/console/roster"><input type="hidden" name="_csrf" value="${csrf}">
 <table><thead><tr><th>Level</th><th>Name</th><th>Number (E.164)</th><th></th></tr></thead><tbody>${rows}</tbody></table>
@@ -131,8 +134,19 @@ header{display:flex;gap:2em;align-items:center;padding:.6em 1.5em;background:#1f
 header a{color:#cfe0ff;margin-right:1.2em}header form{margin-left:auto}main{padding:1em 1.5em;max-width:1200px}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #ddd}
 .badge{display:inline-block;padding:1px 6px;border-radius:8px;background:#e4e8ee;font-size:12px;margin-right:4px}
-.badge.drill{background:#ffe9a8}.badge.misuse{background:#f7c6c0}.error{color:#b0302a;font-weight:bold}.notice{color:#2d7a46}
+.badge.drill{background:#ffe9a8}.badge.misuse{background:#f7c6c0}.error{color:#b0302a;font-weight:bold}.warning{color:#8a5a00;background:#fff4d6;padding:.3em .6em}.notice{color:#2d7a46}
 .timeline-bar text{font-size:12px;fill:#fff}.events{font-size:13px;color:#444}.events time{color:#888;margin-right:.5em}
 .transcript{background:#f4f6f9;padding:.6em 1em;border-left:3px solid #5a7fd0}.email pre{white-space:pre-wrap;background:#fafafa;padding:.6em;border:1px solid #eee}
 form.inline{display:inline}.login{max-width:22em;display:flex;flex-direction:column;gap:.6em;margin-top:2em}
 .drill.failed h2,.failed{color:#b0302a}.drill.passed h2{color:#2d7a46}`;
+
+/**
+ * When the transcript named addresses or numbers without saying which to use, no contact was taken (the
+ * follow-up went to the directory address or the support inbox): staff see what was said, to judge.
+ */
+function contactCandidates(contact: FollowUpContact | null | undefined): Html | string {
+  if (!contact) return "";
+  const unsure = (["email", "phone"] as const).filter((kind) => contact.confidence[kind] === "unsure" && contact.candidates[kind].length);
+  if (!unsure.length) return "";
+  return html`<p class="warning">Not sure which contact the caller meant; heard: ${unsure.map((kind) => contact.candidates[kind].join(", ")).join("; ")}. The follow-up did not use them: check the recording.</p>`;
+}

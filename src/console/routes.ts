@@ -1,7 +1,8 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import express, { Router, type Response } from "express";
+import express, { Router, type RequestHandler, type Response } from "express";
+import helmet from "helmet";
 import { ZodError } from "zod";
 import type { Redis } from "ioredis";
 import type { CallRecord } from "../call/records.ts";
@@ -18,6 +19,37 @@ import type { ConsoleSession } from "./auth.ts";
 import { oncallConsole } from "./oncall-page.ts";
 import { callPage, CONSOLE_CSS, dashboardPage, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
 import { html } from "./html.ts";
+
+/**
+ * bull-board's UI: its own scripts, styles and inline style attributes; nothing from other origins (its
+ * page links Google Fonts, which withoutWebFonts removes and this CSP would block anyway).
+ */
+const queuesHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      "default-src": ["'self'"],
+      "script-src": ["'self'"],
+      "style-src": ["'self'", "'unsafe-inline'"],
+      "font-src": ["'self'", "data:"],
+      "img-src": ["'self'", "data:"],
+      "connect-src": ["'self'"],
+      "form-action": ["'self'"],
+      "frame-ancestors": ["'self'"],
+      "base-uri": ["'self'"],
+      "object-src": ["'none'"],
+    },
+  },
+});
+
+/** The console must not make staff browsers fetch fonts from the internet: the board's page falls back to local fonts. */
+const WEB_FONTS = /<link [^>]*href="https:\/\/fonts\.googleapis\.com\/[^>]*>\s*/g;
+const withoutWebFonts: RequestHandler = (_req, res, next) => {
+  const render = res.render.bind(res);
+  res.render = ((view: string, options?: object) =>
+    render(view, options ?? {}, (error: Error | null, page?: string) => (error ? next(error) : res.send(page!.replace(WEB_FONTS, ""))))) as typeof res.render;
+  next();
+};
 
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
@@ -39,7 +71,6 @@ export interface ConsoleDeps {
 export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Router {
   const { incidents, views, sessions, roster, cases, journal, redis, reports } = deps;
   const router = Router();
-  router.use(express.urlencoded({ extended: false, limit: "256kb" }));
 
   router.get("/static/console.css", (_req, res) => {
     res.type("text/css").set("Cache-Control", "max-age=300").send(CONSOLE_CSS);
@@ -47,16 +78,20 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   router.get("/login", (_req, res) => {
     res.type("html").send(loginPage());
   });
-  router.post("/login", (req, res) => {
+  // The only body read before anyone has logged in: a token, so a few KB at most.
+  router.post("/login", express.urlencoded({ extended: false, limit: "4kb" }), (req, res) => {
     if (session.login(res, String(req.body?.token ?? ""))) return res.redirect(303, "/console");
     res.status(401).type("html").send(loginPage("That token is not right."));
   });
 
-  // Everything below needs staff. A browser without a session gets the login form, with 401.
+  // Everything below needs staff. A browser without a session gets the login form, with 401. Bodies are
+  // parsed only once the request is known to come from staff; the drill form's pasted report needs 256 KB.
   router.use(
     session.require((_req, res) => {
       res.status(401).type("html").send(loginPage());
     }),
+    express.urlencoded({ extended: false, limit: "256kb" }),
+    session.checkCsrf,
   );
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   const back = (res: Response, to: string) => res.redirect(303, to);
@@ -112,7 +147,7 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   }
 
   router.get("/roster", async (_req, res) => {
-    res.type("html").send(rosterPage(await roster.current(), csrf(res)));
+    res.type("html").send(rosterPage(await roster.current(), csrf(res), undefined, await roster.source().catch(() => undefined)));
   });
   router.post("/roster", async (req, res) => {
     const rows = [1, 2, 3]
@@ -129,7 +164,12 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
     back(res, "/console/roster");
   });
   router.post("/roster/move-up/:level", async (req, res) => {
-    await roster.moveUp(Number(req.params.level));
+    const level = Number(req.params.level);
+    if (!Number.isInteger(level)) {
+      res.status(400).type("html").send(rosterPage(await roster.current(), csrf(res), `Not moved: "${req.params.level}" is not an engineer's level`));
+      return;
+    }
+    await roster.moveUp(level);
     back(res, "/console/roster");
   });
 
@@ -154,8 +194,14 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
 
   const board = new ExpressAdapter();
   board.setBasePath("/console/queues");
-  createBullBoard({ queues: deps.queues.all().map((q) => new BullMQAdapter(q)), serverAdapter: board });
-  router.use("/queues", board.getRouter());
+  createBullBoard({
+    queues: deps.queues.all().map((q) => new BullMQAdapter(q)),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: "Follow-up queues", miscLinks: [{ text: "Back to the console", url: "/console" }] } },
+  });
+  // Its UI changes queues with PUT/POST/DELETE from axios, which sends the CSRF cookie back as a header:
+  // checkCsrf above holds those to the same token as our forms.
+  router.use("/queues", queuesHeaders, session.csrfCookie("/console/queues"), withoutWebFonts, board.getRouter());
 
   return router;
 }

@@ -1,11 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, extname } from "node:path";
 import type { DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
 import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
 import { htmlReport, jsonReport, junitReport, progressLine, textReport } from "../simulator/report.ts";
-import { loadScenarios, ScenarioError } from "../simulator/scenario.ts";
-import { startLocalStack } from "./local.ts";
+import { loadScenarios, ScenarioError, type Scenario } from "../simulator/scenario.ts";
 
 export interface DrillOptions {
   report?: string[];
@@ -16,6 +15,7 @@ export interface DrillOptions {
   calls?: string;
   transcripts: boolean;
   publish?: string;
+  allowReal?: boolean;
 }
 
 const WRITERS = { json: jsonReport, junit: junitReport, html: htmlReport } as const;
@@ -28,8 +28,11 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
   const load = options.concurrency !== undefined || options.calls !== undefined;
   let scenarios: ReturnType<typeof loadScenarios> = [];
   if (!load) {
+    const wanted = paths.length ? paths : ["drills"];
+    const missing = wanted.filter((path) => !existsSync(path));
+    if (missing.length) return usage(`no such scenario file or folder: ${missing.join(", ")}${paths.length ? "" : " (run it from the project folder, or name the scenario files)"}`);
     try {
-      scenarios = loadScenarios(paths.length ? paths : ["drills"]);
+      scenarios = loadScenarios(wanted);
     } catch (error) {
       if (error instanceof ScenarioError) {
         console.error(`refused: bad scenario file\n${error.message}`);
@@ -40,9 +43,13 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
     if (scenarios.length === 0) return usage(`no scenario files found in ${paths.join(", ") || "drills"}`);
   }
 
-  const remote = options.target ? remoteTarget(options) : null;
+  const remote = options.target ? await remoteTarget(options) : null;
   if (typeof remote === "string") return usage(remote);
-  const local = remote ? null : await startLocalStack({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
+  if (remote && load && !remote.drillCallers?.length && !options.allowReal) {
+    return usage(`${options.target} treats no number as a drill caller: load mode would place real calls (set DRILL_CALLERS on the line, or pass --allow-real)`);
+  }
+  // Imported here: the in-process line is the whole app, which a refused command line need not load.
+  const local = remote ? null : await (await import("./local.ts")).startLocalStack({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
   const target = remote ?? local!.target;
   const label = options.target ?? "a line started in-process";
   try {
@@ -68,13 +75,40 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
   }
 }
 
+/**
+ * `--report` takes one value, FORMAT:FILE, so the scenario paths after it stay scenario paths. The spelling
+ * in two words, `--report junit out.xml`, is joined into that one value before commander parses the line:
+ * a format name followed by a word that is not an option takes exactly that one word as its file.
+ */
+export function joinReportArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = arg.startsWith("--report=") ? arg.slice("--report=".length) : null;
+    const format = inline ?? (arg === "--report" ? argv[i + 1] : undefined);
+    const fileAt = inline === null ? i + 2 : i + 1;
+    const file = argv[fileAt];
+    if (format !== undefined && Object.hasOwn(WRITERS, format) && file !== undefined && !file.startsWith("-")) {
+      out.push("--report", `${format}:${file}`);
+      i = fileAt;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 function pairReports(values: string[]): { format: keyof typeof WRITERS; file: string }[] | string {
-  if (values.length % 2 !== 0) return "--report takes a format and a file: --report json|junit|html FILE";
   const pairs: { format: keyof typeof WRITERS; file: string }[] = [];
-  for (let i = 0; i < values.length; i += 2) {
-    const format = values[i]!;
-    if (!(format in WRITERS)) return `--report format must be json, junit or html, not "${format}"`;
-    pairs.push({ format: format as keyof typeof WRITERS, file: values[i + 1]! });
+  for (const value of values) {
+    const colon = value.indexOf(":");
+    const format = colon === -1 ? value : value.slice(0, colon);
+    const file = colon === -1 ? "" : value.slice(colon + 1);
+    if (!Object.hasOwn(WRITERS, format)) return `--report format must be json, junit or html, not "${format}" (--report FORMAT:FILE)`;
+    if (!file) return `--report ${format} needs a file: --report ${format}:FILE`;
+    // A report written over a scenario would destroy it: the likely slip is a scenario path taken for the file.
+    if ([".yaml", ".yml"].includes(extname(file))) return `--report ${format}:${file} would overwrite a scenario file; name a .${format === "junit" ? "xml" : format} file`;
+    pairs.push({ format: format as keyof typeof WRITERS, file });
   }
   return pairs;
 }
@@ -100,13 +134,45 @@ async function publish(report: DrillReport, url: string, token: string | undefin
   return null;
 }
 
-function remoteTarget(options: DrillOptions): DrillTarget | string {
+/**
+ * A deployed line's own account of which callers it treats as drills (GET /api/drill/preflight), asked before
+ * anything is dialled: a scenario call from any other number would page the real on-call and email the
+ * partner [URGENT]. Such scenarios are skipped, and said so, unless --allow-real.
+ */
+async function preflight(url: string, token: string): Promise<{ drillCallers: string[] } | string> {
+  let response: Response;
+  try {
+    response = await fetch(`${url}/api/drill/preflight`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    return `cannot reach ${url} for the drill preflight: ${(error as Error).message}`;
+  }
+  if (!response.ok) return `the drill preflight at ${url} answered HTTP ${response.status}${response.status === 401 ? ": check --token (the line's CONSOLE_TOKEN)" : ""}`;
+  const body = (await response.json().catch(() => null)) as { drillCallers?: unknown } | null;
+  if (!Array.isArray(body?.drillCallers)) return `the drill preflight at ${url} answered something else than a list of drill callers`;
+  return { drillCallers: body.drillCallers.map(String) };
+}
+
+function realCallers(scenario: Scenario, drillCallers: readonly string[]): string[] {
+  return scenario.calls.map((call) => call.caller.number).filter((number) => !drillCallers.includes(number));
+}
+
+async function remoteTarget(options: DrillOptions): Promise<DrillTarget | string> {
   const authToken = process.env.TWILIO_AUTH_TOKEN;
   const accountSid = process.env.TWILIO_ACCOUNT_SID;
   if (!options.token) return "--target needs --token (the line's CONSOLE_TOKEN) to read outcomes and incidents";
   if (!authToken || !accountSid) return "--target needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment: the drill signs webhooks as Twilio does";
   const url = options.target!.replace(/\/+$/, "");
+  const checked = await preflight(url, options.token);
+  if (typeof checked === "string") return checked;
+  console.log(`${url} treats ${checked.drillCallers.length} number(s) as drill callers${options.allowReal ? "; --allow-real: calls from other numbers are placed as REAL calls" : ""}`);
+  const refuse = (scenario: Scenario) => {
+    const real = realCallers(scenario, checked.drillCallers);
+    if (!real.length || options.allowReal) return null;
+    return `would be a real call from ${real.join(", ")} (not a drill caller on this line: it would page the on-call and email the partner); pass --allow-real to place it`;
+  };
   return {
+    refuse,
+    drillCallers: options.allowReal ? undefined : checked.drillCallers,
     lineFor: async () => url,
     apiToken: options.token,
     authToken,

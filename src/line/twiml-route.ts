@@ -1,24 +1,7 @@
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-
-/** 400 with the offending field named: Twilio never sends these, so whoever did needs to know what is wrong. */
-export class BadWebhook extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`invalid webhook parameter ${field}: ${message}`);
-  }
-}
-
-export function parseParams<S extends z.ZodType>(schema: S, input: unknown, where: "body" | "query"): z.infer<S> {
-  const parsed = schema.safeParse(input ?? {});
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.map(String).join(".") || where;
-  throw new BadWebhook(field, issue.code === "invalid_type" && issue.input === undefined ? "required" : issue.message);
-}
+import { BadWebhook, parseParams } from "./parse-params.ts";
 
 /**
  * A TwiML webhook route. `parse` validates (400 on failure, nothing changed). If `answer` fails for any other

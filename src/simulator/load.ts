@@ -41,7 +41,9 @@ export async function runLoad(target: DrillTarget, { concurrency, calls }: { con
     while (next < calls) {
       const index = next++;
       const shape = SHAPES[index % SHAPES.length]!;
-      const caller = callerSchema.parse({ number: `+1555800${String(index).padStart(4, "0")}`, drill: true, voicemail: { seconds: 20, says: "load test" } });
+      // Against a deployed line, only the numbers it treats as drills: any other would be a real call there.
+      const number = target.drillCallers?.length ? target.drillCallers[index % target.drillCallers.length]! : `+1555800${String(index).padStart(4, "0")}`;
+      const caller = callerSchema.parse({ number, drill: true, voicemail: { seconds: 20, says: "load test" } });
       const call = new SimulatedCall({ target: url, accountSid: target.accountSid, authToken: target.authToken, lineNumber: target.lineNumber }, caller, shape.engineers.map((e) => engineerSchema.parse(e)));
       const result = await call.run();
       for (const webhook of result.webhooks) latencies.push(webhook.ms);

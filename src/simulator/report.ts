@@ -33,7 +33,11 @@ export function textReport(report: DrillReport, { transcripts = true } = {}): st
   }
   const failed = report.scenarios.filter((s) => !s.passed);
   const ran = report.scenarios.filter((s) => !s.skipped).length;
-  lines.push("", `drill against ${report.target}: ${ran - failed.length} of ${ran} scenarios passed${failed.length ? ` — failed: ${failed.map((s) => s.name).join(", ")}` : ""} (${report.realMs} ms real)`);
+  const skipped = report.scenarios.length - ran;
+  lines.push(
+    "",
+    `drill against ${report.target}: ${ran - failed.length} of ${ran} scenarios passed${skipped ? `, ${skipped} skipped` : ""}${failed.length ? ` — failed: ${failed.map((s) => s.name).join(", ")}` : ""} (${report.realMs} ms real)`,
+  );
   return lines.join("\n");
 }
 

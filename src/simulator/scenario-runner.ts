@@ -15,6 +15,10 @@ export interface DrillTarget {
   capture: { mails: CapturedMail[]; posts: CapturedPost[] } | null;
   /** Whether the drill can set the status page's state (only for a line it started itself). */
   controlsStatusPage: boolean;
+  /** Why a scenario must not be placed on this line (e.g. it would be a real call there), or null. */
+  refuse?: (scenario: Scenario) => string | null;
+  /** The callers a deployed line treats as drills, when it said (load mode calls from these only). */
+  drillCallers?: readonly string[];
 }
 
 export interface Check {
@@ -77,6 +81,8 @@ export async function runScenario(scenario: Scenario, target: DrillTarget): Prom
   if (scenario.statusPage.incident && !target.controlsStatusPage) {
     return { ...base, passed: true, skipped: "needs a status page incident, which a drill cannot arrange on a deployed line", calls: [], realMs: 0 };
   }
+  const refused = target.refuse?.(scenario);
+  if (refused) return { ...base, passed: true, skipped: refused, calls: [], realMs: 0 };
   const url = await target.lineFor(scenario);
   // The calls of one scenario are placed at once: that is how "two callers at once" is drilled.
   const calls = await Promise.all(scenario.calls.map((call) => runCall(call, url, target)));

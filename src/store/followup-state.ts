@@ -70,8 +70,7 @@ export class FollowupState {
 
   /** Moves the case to `to` only if it is in one of `from`, atomically; returns whether it moved. */
   async transitionCase(incidentId: string, from: CaseState["state"][], to: CaseState["state"], fields: Record<string, string> = {}): Promise<boolean> {
-    const moved = await this.redis.transitionCase(this.keys.incident(incidentId), to, ...from);
-    if (moved === 1 && Object.keys(fields).length) await this.write(incidentId, "case", fields);
-    return moved === 1;
+    const pairs = Object.entries(fields).flatMap(([key, value]) => [`case:${key}`, value]);
+    return (await this.redis.transitionCase(this.keys.incident(incidentId), to, from.length, ...from, ...pairs)) === 1;
   }
 }

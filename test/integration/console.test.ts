@@ -42,7 +42,7 @@ async function login(): Promise<{ cookie: string; csrf: string }> {
 
 describe("every console and API route", () => {
   it("refuses without the token", async () => {
-    const gets = ["/console", "/console/roster", "/console/drills", "/console/queues", "/console/queues/api/queues", "/console/calls/CA1", "/api/incidents", "/api/incidents/INC-1", "/api/calls/CA1"];
+    const gets = ["/console", "/console/roster", "/console/drills", "/console/queues", "/console/queues/api/queues", "/console/calls/CA1", "/api/incidents", "/api/incidents/INC-1", "/api/calls/CA1", "/api/drill/preflight"];
     for (const path of gets) {
       expect((await get(path)).status, path).toBe(401);
       expect((await get(path, { authorization: "Bearer wrong-token-wrong-token" })).status, path).toBe(401);
@@ -70,6 +70,40 @@ describe("every console and API route", () => {
     expect(csp).not.toContain("unsafe-inline'; script");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(await response.text()).not.toMatch(/<script/i);
+  });
+});
+
+describe("the queues board (bull-board)", () => {
+  const queueAction = (action: string, headers: Record<string, string>) => fetch(`${t.line.url}/console/queues/api/queues/followup-email/${action}`, { method: "PUT", headers });
+
+  it("holds its changes to the session's CSRF token, which its UI sends back from a cookie as axios does", async () => {
+    const { cookie } = await login();
+    const board = await get("/console/queues", { cookie });
+    expect(board.status).toBe(200);
+    const xsrf = board.headers.getSetCookie().find((c) => c.startsWith("XSRF-TOKEN="))!;
+    expect(xsrf).toMatch(/Path=\/console\/queues/);
+    expect(xsrf).toMatch(/SameSite=Strict/i);
+    const token = decodeURIComponent(/^XSRF-TOKEN=([^;]*)/.exec(xsrf)![1]!);
+    expect((await queueAction("pause", { cookie })).status).toBe(403);
+    expect((await queueAction("pause", { cookie, "x-xsrf-token": "stale" })).status).toBe(403);
+    expect(await t.line.queues.email.isPaused()).toBe(false);
+    expect((await queueAction("pause", { cookie, "x-xsrf-token": token })).status).toBe(200);
+    expect(await t.line.queues.email.isPaused()).toBe(true);
+    // A bearer request carries no ambient credential and needs no token.
+    expect((await queueAction("resume", { authorization: `Bearer ${CONSOLE_TOKEN}` })).status).toBe(200);
+    expect(await t.line.queues.email.isPaused()).toBe(false);
+  });
+
+  it("makes the browser fetch nothing from the internet, and links back to the console", async () => {
+    const board = await get("/console/queues", { authorization: `Bearer ${CONSOLE_TOKEN}` });
+    const page = await board.text();
+    expect(page).not.toContain("fonts.googleapis.com");
+    expect(page.match(/(?:href|src)="https?:\/\/[^"]*"/g)).toBeNull();
+    const csp = board.headers.get("content-security-policy")!;
+    for (const directive of ["default-src 'self'", "script-src 'self'", "font-src 'self' data:", "connect-src 'self'"]) expect(csp).toContain(directive);
+    expect(csp).not.toMatch(/https:/);
+    const config = JSON.parse(/<script id="__UI_CONFIG__" type="application\/json">(.*?)<\/script>/s.exec(page)![1]!);
+    expect(config.miscLinks).toEqual([{ text: "Back to the console", url: "/console" }]);
   });
 });
 
@@ -150,5 +184,19 @@ describe("metrics and logs of a whole call", () => {
     expect(received.from).toBe("+1********01");
     expect(typeof received.reqId).toBe("string");
     expect(lines.filter((l) => l.req).every((l) => typeof l.req.id === "string" && l.req.id.length > 0)).toBe(true);
+  });
+});
+
+describe("a transcript naming several addresses without saying which", () => {
+  it("shows staff what was heard, and the follow-up did not use any of them", async () => {
+    const c = new TestCall(t.twilio, "+447700900124");
+    await c.incoming();
+    for (const level of [1, 2, 3]) await c.dialEnded(level, "busy");
+    await c.recorded(20);
+    await c.transcribed("It broke for jane at acme dot com and for bob at globex dot com, both down since noon.");
+    await c.hungUp(60);
+    const page = await (await get(`/console/calls/${c.callSid}`, { authorization: `Bearer ${CONSOLE_TOKEN}` })).text();
+    expect(page).toContain("Not sure which contact the caller meant; heard: jane@acme.com, bob@globex.com");
+    expect(page).toContain("no email");
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { XMLParser } from "fast-xml-parser";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { drillCommand } from "../../src/drill/command.ts";
 import { startLocalStack } from "../../src/drill/local.ts";
 import { ACCOUNT_SID, AUTH_TOKEN, CONSOLE_TOKEN, startTestLine } from "../helpers/line.ts";
@@ -71,28 +71,48 @@ describe("the drill runner against the real line", () => {
 
 describe("npm run drill --target", () => {
   it("drives a deployed line over HTTP, and says what it cannot see from outside", async () => {
-    const deployed = await startTestLine("drill-target", { publicIsLocal: true });
+    // The deployed line treats scenario 02's caller as a drill; scenario 08's caller is a real one there.
+    const deployed = await startTestLine("drill-target", { publicIsLocal: true, env: { DRILL_CALLERS: "+15557770002,+15557770099" } });
     const saved = { sid: process.env.TWILIO_ACCOUNT_SID, token: process.env.TWILIO_AUTH_TOKEN };
     process.env.TWILIO_ACCOUNT_SID = ACCOUNT_SID;
     process.env.TWILIO_AUTH_TOKEN = AUTH_TOKEN;
     try {
       const dir = mkdtempSync(join(tmpdir(), "el-target-"));
       const out = join(dir, "report.json");
-      const code = await drillCommand(["drills/02-third-engineer-accepts.yaml", "drills/06-status-page-no-key.yaml"], {
+      const printed: string[] = [];
+      const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
+      const code = await drillCommand(["drills/02-third-engineer-accepts.yaml", "drills/06-status-page-no-key.yaml", "drills/08-not-a-drill-caller.yaml"], {
         lineNumber: "+15550009999",
         transcripts: false,
         target: deployed.line.url,
         token: CONSOLE_TOKEN,
-        report: ["json", out],
-      });
+        report: [`json:${out}`],
+      }).finally(() => spy.mockRestore());
       expect(code).toBe(0);
       const report = JSON.parse(readFileSync(out, "utf8"));
-      const [third, statusPage] = report.scenarios;
+      const [third, statusPage, real] = report.scenarios;
+      // Said before anything was dialled, and in the summary.
+      expect(printed[0]).toContain("treats 2 number(s) as drill callers");
+      expect(real.skipped).toContain("would be a real call from +15557770008");
+      expect(real.skipped).toContain("--allow-real");
+      expect(printed.join("\n")).toContain("1 of 1 scenarios passed, 2 skipped");
       expect(third.passed).toBe(true);
       expect(third.calls[0].checks.find((c: { name: string }) => c.name === "mobilised")).toMatchObject({ ok: null, actual: "not visible on a deployed line" });
       expect(statusPage.skipped).toContain("cannot arrange on a deployed line");
       const incidents = (await deployed.twilio.api("/api/incidents")).json.incidents;
       expect(incidents.map((i: { outcome: string }) => i.outcome)).toEqual(["connected"]);
+      // Load mode calls only from the line's drill callers; with none, it refuses before dialling.
+      const noDrillCallers = await startTestLine("drill-target-none", { publicIsLocal: true, env: { DRILL_CALLERS: "" } });
+      try {
+        const refused = await drillCommand([], { lineNumber: "+15550009999", transcripts: false, target: noDrillCallers.line.url, token: CONSOLE_TOKEN, calls: "3" });
+        expect(refused).toBe(2);
+        expect((await noDrillCallers.twilio.api("/api/incidents")).json.incidents).toEqual([]);
+      } finally {
+        await noDrillCallers.stop();
+      }
+      const placedReal = await drillCommand(["drills/08-not-a-drill-caller.yaml"], { lineNumber: "+15550009999", transcripts: false, target: deployed.line.url, token: CONSOLE_TOKEN, allowReal: true });
+      expect(placedReal).toBe(0);
+      expect((await deployed.twilio.api("/api/incidents")).json.incidents.filter((i: { drill: boolean }) => !i.drill)).toHaveLength(1);
     } finally {
       process.env.TWILIO_ACCOUNT_SID = saved.sid;
       process.env.TWILIO_AUTH_TOKEN = saved.token;

@@ -27,7 +27,7 @@ describe("POST /voice/fallback (the number's Fallback URL)", () => {
     });
     expect(answer.status).toBe(200);
     expect(numberDialled(answer.body)).toBe(ENGINEERS[2]!.number);
-    expect(answer.body).not.toContain("You have reached");
+    expect(answer.body).not.toContain("Emergency on-call line.");
     const call = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
     expect(call.attempts.map((a: { level: number }) => a.level)).toEqual([1, 2]);
     expect(call.timeline.map((e: { event: string }) => e.event)).toContain("webhook.fallback");

@@ -35,7 +35,7 @@ describe("a call answered by engineer 1", () => {
     const c = call();
     const greeting = await c.incoming();
     expect(greeting.status).toBe(200);
-    expect(greeting.body).toContain("You have reached the emergency on-call line");
+    expect(greeting.body).toContain("Emergency on-call line.");
     expect(greeting.body).not.toContain("drill");
     expect(numberDialled(greeting.body)).toBe(ENGINEERS[0]!.number);
     expect(greeting.body).toContain(`action="${t.publicBase}/voice/dial?level=1"`);
@@ -92,7 +92,7 @@ describe("engineers 1 and 2 miss, engineer 3 accepts", () => {
     const c = call();
     await c.incoming();
     const toTwo = await c.dialEnded(1, firstMiss);
-    expect(toTwo.body).toContain("Connecting you to another engineer");
+    expect(toTwo.body).toContain("Trying another engineer.");
     expect(numberDialled(toTwo.body)).toBe(ENGINEERS[1]!.number);
 
     await c.whisper(2);

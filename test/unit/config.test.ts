@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../../src/config.ts";
 
 const valid = {
   TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
@@ -70,5 +71,39 @@ describe("configuration", () => {
     writeFileSync(bad, JSON.stringify({ "+15557770001": { name: "Acme", email: "not-an-email" } }));
     expect(errorOf({ ...valid, PARTNERS_FILE: bad })).toMatch(/PARTNERS_FILE \(.*bad\.json\) at \+15557770001\.email/);
     expect(errorOf({ ...valid, PARTNERS_FILE: join(dir, "missing.json") })).toContain("PARTNERS_FILE: cannot read");
+  });
+});
+
+describe(".env.example", () => {
+  const text = readFileSync(".env.example", "utf8");
+  const example = parseEnv(text) as Record<string, string>;
+  const PLACEHOLDER_MESSAGE = "looks like the placeholder from .env.example: set the real value";
+
+  it("is refused as copied, naming every secret still a placeholder", () => {
+    const message = errorOf(example);
+    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "CONSOLE_TOKEN", "ENGINEERS", "FOLLOWUP_FROM", "SUPPORT_EMAIL"]) {
+      expect(message).toContain(`${name}: ${PLACEHOLDER_MESSAGE}`);
+    }
+    // Only the placeholder line for each: its format errors would send people after the wrong problem.
+    expect(message).not.toContain("an Account SID");
+    expect(message).not.toContain("E.164");
+    expect(message).not.toContain("SUPPORT_EMAIL: Invalid email");
+  });
+
+  it("refuses a placeholder set by hand too, even one that would pass the variable's format", () => {
+    expect(errorOf({ ...valid, TWILIO_AUTH_TOKEN: "change-me" })).toContain(`TWILIO_AUTH_TOKEN: ${PLACEHOLDER_MESSAGE}`);
+    expect(errorOf({ ...valid, CONSOLE_TOKEN: "change-me-to-a-long-random-token" })).toContain(`CONSOLE_TOKEN: ${PLACEHOLDER_MESSAGE}`);
+  });
+
+  it("starts once the placeholders are replaced", () => {
+    const filled = { ...example, ...valid, FOLLOWUP_FROM: "Emergency line <oncall@platform.test>", SUPPORT_EMAIL: "support@platform.test" };
+    expect(() => loadConfig(filled)).not.toThrow();
+  });
+
+  it("lists every variable the configuration reads, and none it does not", () => {
+    const listed = [...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
+    expect(new Set(listed)).toEqual(new Set(CONFIG_VARIABLES));
+    // The required ones are set (with placeholders), not commented, so nobody misses them.
+    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "CONSOLE_TOKEN", "ENGINEERS"]) expect(example[name]).toBeDefined();
   });
 });
