@@ -60,9 +60,6 @@ const envSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
-    if (!env.ENGINEERS && !env.SCHEDULE_FILE) {
-      ctx.addIssue({ code: "custom", path: ["ENGINEERS"], message: "required unless SCHEDULE_FILE is set: the on-call order, e.g. Ada=+15550001001,+15550001002" });
-    }
     if (env.MOBILISE_FORMAT === "pagerduty" && !env.PAGERDUTY_ROUTING_KEY) {
       ctx.addIssue({ code: "custom", path: ["PAGERDUTY_ROUTING_KEY"], message: "required when MOBILISE_FORMAT=pagerduty" });
     }
@@ -86,8 +83,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const placeholders = CONFIG_VARIABLES.filter((name) => PLACEHOLDER.test(cleaned[name] ?? ""));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success || placeholders.length) {
+  // Checked here rather than in the schema, so it is reported along with every other problem.
+  const nobody = !cleaned.ENGINEERS && !cleaned.SCHEDULE_FILE;
+  if (!parsed.success || placeholders.length || nobody) {
     const lines = [
+      ...(nobody ? ["  ENGINEERS: required unless SCHEDULE_FILE is set: the on-call order, e.g. Ada=+15550001001,+15550001002"] : []),
       ...placeholders.map((name) => `  ${name}: looks like the placeholder from .env.example: set the real value`),
       // A placeholder's own format errors would only repeat what the line above says.
       ...(parsed.error?.issues ?? [])
