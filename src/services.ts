@@ -17,6 +17,8 @@ import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
 import { Journal } from "./store/journal.ts";
 import { MailStore } from "./store/mail-store.ts";
+import { OnCall } from "./store/oncall.ts";
+import { Overrides } from "./store/overrides.ts";
 import { redisKeys } from "./store/redis.ts";
 import { Roster } from "./store/roster.ts";
 import { CallSessions } from "./store/sessions.ts";
@@ -52,7 +54,9 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);
   const usage = new CallerUsage(redis, keys, config.MISUSE_GROUP_MINUTES * 60_000);
-  const roster = new Roster(redis, keys, config.ENGINEERS);
+  // With SCHEDULE_FILE the roster is not read: the schedule says who is on call.
+  const roster = new Roster(redis, keys, config.ENGINEERS ?? []);
+  const oncall = new OnCall(roster, new Overrides(redis, keys, now), config.schedule);
   const reports = new DrillReports(redis, keys);
   const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
   const mail = new MailStore(redis, keys);
@@ -70,6 +74,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     metrics,
     usage,
     roster,
+    oncall,
     reports,
     sessions,
     timeline,

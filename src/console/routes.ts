@@ -14,9 +14,11 @@ import type { Correspondence } from "../followup/correspondence.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { Journal } from "../store/journal.ts";
+import type { OnCall } from "../store/oncall.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { ConsoleSession } from "./auth.ts";
+import { oncallConsole } from "./oncall-page.ts";
 import { callPage, CONSOLE_CSS, dashboardPage, drillFilterSchema, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
 import { html } from "./html.ts";
 import { threadRoutes } from "./mail-pages.ts";
@@ -70,6 +72,8 @@ export interface ConsoleDeps {
   redis: Redis;
   /** Whether a real incident would page anyone now (the dashboard's banner). */
   paging(): Promise<PagingStatus>;
+  oncall: OnCall;
+  now: () => Date;
 }
 
 /** GET /console and its pages. Every page and form needs a staff session (or the bearer token). */
@@ -100,6 +104,8 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   );
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   const back = (res: Response, to: string) => res.redirect(303, to);
+
+  router.use(oncallConsole(deps));
 
   router.post("/logout", (_req, res) => {
     session.logout(res);
