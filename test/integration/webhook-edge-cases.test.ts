@@ -88,6 +88,18 @@ describe("one engineer's leg and another call", () => {
   });
 });
 
+describe("a stray status-notice answer", () => {
+  it("does not send a call already hunting back to engineer 1", async () => {
+    const c = new TestCall(t.twilio, "+15557770001");
+    await c.incoming();
+    await c.dialEnded(1, "busy");
+    const answer = await c.notice("1");
+    expect(numberDialled(answer.body)).toBe(ENGINEERS[1]!.number);
+    const events: { event: string }[] = (await api(`/api/calls/${c.callSid}`)).timeline;
+    expect(events.map((e) => e.event)).not.toContain("statuspage.choice");
+  });
+});
+
 describe("what no Twilio request carries", () => {
   it("refuses a recording URL that is not https, and an endless caller number, naming the field", async () => {
     const c = new TestCall(t.twilio, "+15557770001");

@@ -43,21 +43,7 @@ export function resumeWebhook(line: LineContext) {
     body: callParams,
     answer: async (p) => {
       const call = await sessions.get(p.CallSid);
-      if (!call) return line.dialFallback(p, 1, "hold");
-      switch (call.stage) {
-        case "greeting":
-          return line.dialStep(call.meta, 1, "greeting");
-        case "notice":
-          if (call.meta.statusNotice) return line.twiml({ step: "status-notice", drill: call.meta.drill, notice: call.meta.statusNotice });
-          return line.dialStep(call.meta, 1, "hold");
-        case "hunting":
-          return line.dialStep(call.meta, Math.max(call.level, 1), "hold");
-        case "voicemail":
-          return line.twiml({ step: "voicemail" });
-        case "connected":
-        case "ended":
-          return line.twiml({ step: "empty" });
-      }
+      return call ? line.resume(call) : line.dialFallback(p, 1, "hold");
     },
     fallback: (p) => line.dialFallback(p, 1, "hold"),
   });
