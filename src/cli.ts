@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { drillCommand, type DrillOptions } from "./drill/command.ts";
 import { renderSamples } from "./line/samples.ts";
 import { createLogger } from "./log.ts";
-import { connectRedis } from "./store/redis.ts";
+import { connectRedis, superviseConnection } from "./store/redis.ts";
 import { startLine } from "./server.ts";
 import { createServices, startServiceWorkers } from "./services.ts";
 
@@ -20,10 +20,12 @@ program
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
+    const supervisor = superviseConnection(redis, log, { name: "line" });
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
     log.info({ url: config.PUBLIC_BASE_URL, port: Number(new URL(line.url).port), workers: config.RUN_WORKERS }, "emergency line listening");
     onShutdown(log, "shutting down", async () => {
       await line.stop();
+      supervisor.stop();
       redis.disconnect();
     });
   });
@@ -35,12 +37,14 @@ program
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
+    const supervisor = superviseConnection(redis, log, { name: "stores" });
     const services = createServices({ config, redis, log });
     const workers = startServiceWorkers(services, log);
     log.info("follow-up workers running");
     onShutdown(log, "finishing jobs in flight, then stopping", async () => {
       await workers.close();
       await services.close();
+      supervisor.stop();
       redis.disconnect();
     });
   });

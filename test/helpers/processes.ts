@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -93,6 +93,47 @@ export async function hungRedis(port = 0) {
     async close() {
       for (const socket of sockets) socket.destroy();
       await this.release();
+    },
+  };
+}
+
+/**
+ * A TCP proxy to a real Redis whose `freeze()` silences every connection open at that moment (nothing passes
+ * either way, nothing is closed), as a link that died without a FIN or RST looks; later connections pass.
+ */
+export async function freezingProxy(targetPort: number) {
+  let live = new Set<[Socket, Socket]>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    const pair: [Socket, Socket] = [client, upstream];
+    live.add(pair);
+    client.pipe(upstream).pipe(client);
+    for (const socket of pair) {
+      socket.on("error", () => {});
+      socket.on("close", () => pair.forEach((s) => s.destroy()));
+    }
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const frozen: [Socket, Socket][] = [];
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    get connections() {
+      return live.size;
+    },
+    freeze() {
+      for (const [client, upstream] of live) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+        frozen.push([client, upstream]);
+      }
+      live = new Set();
+    },
+    async close() {
+      for (const pair of [...live, ...frozen]) pair.forEach((s) => s.destroy());
+      server.close();
     },
   };
 }

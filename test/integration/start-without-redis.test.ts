@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../src/simulator/wait.ts";
 import { baseEnv, ENGINEERS, TestCall, TwilioClient } from "../helpers/line.ts";
-import { cliProcess, hungRedis, ownRedis } from "../helpers/processes.ts";
-import { deleteKeys, uniquePrefix } from "../helpers/redis.ts";
 import { Redis } from "ioredis";
+import { cliProcess, freezingProxy, hungRedis, ownRedis } from "../helpers/processes.ts";
+import { deleteKeys, REDIS_URL, testRedis, uniquePrefix } from "../helpers/redis.ts";
 
 const PUBLIC = "https://line.example.test";
 const numberDialled = (twiml: string) => /<Number[^>]*>([^<]+)<\/Number>/.exec(twiml)?.[1];
@@ -82,6 +82,35 @@ describe("emergency-line serve started while Redis is unreachable", () => {
       await redis.start();
     });
     const client = new Redis(hung.url);
+    await deleteKeys(client, prefix);
+    client.disconnect();
+  }, 60_000);
+});
+
+describe("emergency-line serve whose Redis link goes silent in the middle of a call", () => {
+  it("keeps the writes it could not deliver, reconnects on its own, and delivers them all", async () => {
+    const prefix = uniquePrefix("serve-silent");
+    const proxy = await freezingProxy(Number(new URL(REDIS_URL).port || 6379));
+    cleanups.push(() => proxy.close());
+    const line = await serve(prefix, proxy.url);
+    const call = new TestCall(line.client, "+15557773002");
+    expect(numberDialled((await call.incoming()).body)).toBe(ENGINEERS[0]!.number);
+
+    proxy.freeze();
+    expect(numberDialled((await call.dialEnded(1, "no-answer")).body)).toBe(ENGINEERS[1]!.number);
+    expect(numberDialled((await call.dialEnded(2, "busy")).body)).toBe(ENGINEERS[2]!.number);
+    await call.hungUp(30);
+    // Writes that time out on a link still "connected" wait in the spool; none is taken for a refusal and dropped.
+    await waitFor(async () => {
+      const { status, body } = await line.readyz();
+      return status === 200 && body.spooled === 0;
+    }, "the line to reconnect and replay its spool", 20_000);
+    const view = (await line.client.api(`/api/calls/${call.callSid}`)).json;
+    expect(view.attempts.map((a: { result: string }) => a.result)).toEqual(["no-answer", "busy"]);
+    expect(view.outcome).toBe("abandoned");
+    expect((await line.client.api(`/api/incidents/${view.incidentId}`)).status).toBe(200);
+    expect(line.line.lines.some((l) => l.includes("no answer to PING"))).toBe(true);
+    const client = testRedis();
     await deleteKeys(client, prefix);
     client.disconnect();
   }, 60_000);
