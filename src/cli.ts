@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { drillCommand, type DrillOptions } from "./drill/command.ts";
 import { renderSamples } from "./line/samples.ts";
 import { createLogger } from "./log.ts";
-import { connectRedis, superviseConnection } from "./store/redis.ts";
+import { connectRedis, RedisUnreachableError, superviseConnection } from "./store/redis.ts";
 import { startLine } from "./server.ts";
 import { createServices, startServiceWorkers } from "./services.ts";
 
@@ -62,7 +62,13 @@ program
   .option("--no-transcripts", "leave the transcripts out of the printed report")
   .option("--publish <url>", "post the report to that line's console (drill results page); needs --token")
   .action(async (paths: string[], options: DrillOptions) => {
-    process.exitCode = await drillCommand(paths, options);
+    try {
+      process.exitCode = await drillCommand(paths, options);
+    } catch (error) {
+      if (!(error instanceof RedisUnreachableError)) throw error;
+      console.error(`emergency-line drill: ${error.message}. The local drill keeps its calls there: start Redis, set REDIS_URL, or drill a deployed line with --target.`);
+      process.exitCode = 2;
+    }
   });
 
 program

@@ -8,6 +8,12 @@ export const RETENTION_SECONDS = 90 * 24 * 3600;
 export const reconnectBackoff = (maxMs: number) => (attempt: number) => Math.min(500 * 2 ** (attempt - 1), maxMs);
 
 /**
+ * TCP keepalive (a peer that vanished is noticed by the kernel), a connect timeout, and a short wait for a
+ * closing socket to close by itself: a silent link never does, and the reconnect waits for it.
+ */
+const LINK_OPTIONS = { keepAlive: 5_000, connectTimeout: 5_000, disconnectTimeout: 500 } satisfies RedisOptions;
+
+/**
  * The connection webhooks use. It fails fast: with Redis away a command errors at once (no offline queue) or
  * within a second (a hung server), so a handler can spool its writes and still answer Twilio in time. A link
  * that goes silent while connected is left by `superviseConnection`'s watchdog.
@@ -18,8 +24,7 @@ export function connectRedis(url: string): Redis {
     maxRetriesPerRequest: 1,
     commandTimeout: 1000,
     enableReadyCheck: true,
-    keepAlive: 5_000,
-    connectTimeout: 5_000,
+    ...LINK_OPTIONS,
     retryStrategy: reconnectBackoff(2_000),
   });
   // Connection errors surface on the commands that fail (and are spooled); superviseConnection reports outages.
@@ -32,13 +37,13 @@ const BLOCKING_SOCKET_TIMEOUT_MS = 15_000;
 
 /**
  * The connection the follow-up workers use, built never to hang on a Redis that accepts and does not answer:
- * TCP keepalive (a peer that vanished), a connect timeout, and a timeout on every command (including the
- * ready check, so a silent server is left and retried). BullMQ requires `maxRetriesPerRequest: null`, and
+ * the link options above and a timeout on every command (including the ready check, so a silent server is
+ * left and retried). BullMQ requires `maxRetriesPerRequest: null`, and
  * duplicates this connection for each worker's blocking fetch: a command timeout would cut those waits short,
  * so the copies get a socket timeout longer than any block instead. `superviseConnection` adds the watchdog.
  */
 export function connectWorkerRedis(url: string): Redis {
-  const common: RedisOptions = { maxRetriesPerRequest: null, keepAlive: 5_000, connectTimeout: 5_000, retryStrategy: reconnectBackoff(5_000) };
+  const common: RedisOptions = { ...LINK_OPTIONS, maxRetriesPerRequest: null, retryStrategy: reconnectBackoff(5_000) };
   const redis = new Redis(url, { ...common, commandTimeout: 5_000 });
   redis.duplicate = (override?: Partial<RedisOptions>) => {
     const copy = new Redis(url, { ...common, socketTimeout: BLOCKING_SOCKET_TIMEOUT_MS, ...override });
@@ -97,6 +102,30 @@ export function superviseConnection(redis: Redis, log: Logger, { name, pingEvery
       redis.off("error", onError).off("reconnecting", onReconnecting).off("ready", onReady);
     },
   };
+}
+
+export class RedisUnreachableError extends Error {
+  override name = "RedisUnreachableError";
+}
+
+/**
+ * For commands that cannot do without Redis (a local drill stores its calls there): waits up to `ms` for a
+ * PING to be answered, else fails with a message naming REDIS_URL (its password hidden) and the reason.
+ */
+export async function requireRedis(redis: Redis, url: string, ms = 3_000): Promise<void> {
+  let reason = "no answer";
+  const onError = (error: Error) => (reason = error.message);
+  redis.on("error", onError);
+  try {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if (await answersWithin(redis, Math.max(deadline - Date.now(), 1))) return;
+    }
+  } finally {
+    redis.off("error", onError);
+  }
+  const shown = new URL(url);
+  if (shown.password) shown.password = "***";
+  throw new RedisUnreachableError(`cannot reach Redis at REDIS_URL=${shown.href} within ${ms / 1000} s (${reason})`);
 }
 
 /** Whether Redis answers a PING within `ms`; never rejects. */
