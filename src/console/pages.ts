@@ -2,6 +2,7 @@ import type { Engineer } from "../call/engineers.ts";
 import type { IncidentView } from "../followup/incident-view.ts";
 import type { CallRecord } from "../call/records.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
+import type { SpoolStatus } from "../store/journal.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
@@ -31,7 +32,7 @@ ${error ? html`<p class="error">${error}</p>` : ""}
 
 const seconds = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} s`);
 
-export function dashboardPage(incidents: IncidentView[], inProgress: CallRecord[], status: { spooled: number; redis: boolean }, csrf: string): string {
+export function dashboardPage(incidents: IncidentView[], inProgress: CallRecord[], status: SpoolStatus & { redis: boolean }, csrf: string): string {
   const rows = incidents.map(
     (i) => html`<tr class="outcome-${i.outcome}">
 <td>${i.raisedAt.replace("T", " ").slice(0, 19)}</td>
@@ -47,6 +48,9 @@ export function dashboardPage(incidents: IncidentView[], inProgress: CallRecord[
     "Incidents",
     html`<h1>Calls and incidents</h1>
 <p class="status ${status.redis ? "" : "error"}">Redis ${status.redis ? "up" : "DOWN"}; ${status.spooled} write(s) waiting in the spool.</p>
+${status.spoolFile !== "ok" || status.unspooled > 0
+    ? html`<p class="status error" role="alert">Spool file ${status.spoolFile}: ${status.unspooled} write(s) held in memory only, lost if this process stops. Free disk space or fix SPOOL_FILE.</p>`
+    : ""}
 ${inProgress.length
     ? html`<h2>Calls in progress</h2><ul class="live">${inProgress.map((c) => html`<li>${c.meta.startedAt.slice(11, 19)} ${c.meta.partner?.name ?? c.meta.from} — ${c.stage}${c.stage === "hunting" ? ` engineer ${c.level}` : ""}${c.meta.drill ? " (drill)" : ""}</li>`)}</ul>`
     : ""}

@@ -6,7 +6,7 @@ import { ZodError } from "zod";
 import type { Redis } from "ioredis";
 import type { CallRecord } from "../call/records.ts";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
-import type { IncidentViews } from "../followup/incident-view.ts";
+import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
 import type { FollowupQueues } from "../followup/queues.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
@@ -63,11 +63,15 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   });
 
   router.get("/", async (_req, res) => {
-    const [list, recent] = await Promise.all([views.list(100), sessions.recent(50)]);
-    const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
-    const inProgress = calls.filter((call): call is CallRecord => call !== null && call.outcome === null);
+    const lists = async (): Promise<[IncidentView[], CallRecord[]]> => {
+      const [list, recent] = await Promise.all([views.list(100), sessions.recent(50)]);
+      const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
+      return [list, calls.filter((call): call is CallRecord => call !== null && call.outcome === null)];
+    };
+    // With Redis away the lists cannot be read, but the page still says so, and what the spool holds.
+    const [list, inProgress] = await lists().catch((): [IncidentView[], CallRecord[]] => [[], []]);
     const redisUp = redis.status === "ready";
-    res.type("html").send(dashboardPage(list, inProgress, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
+    res.type("html").send(dashboardPage(list, inProgress, { ...journal.status, redis: redisUp }, csrf(res)));
   });
 
   // A stable link by incident id (pages and emails carry it): the incident's call page.

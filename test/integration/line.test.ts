@@ -429,6 +429,6 @@ describe("the staff API", () => {
   it("reports readiness from Redis", async () => {
     const ready = await fetch(`${t.line.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, redis: "up", spooled: 0 });
+    expect(await ready.json()).toEqual({ ready: true, redis: "up", spooled: 0, unspooled: 0, spoolFile: "ok" });
   });
 });
