@@ -38,9 +38,9 @@ const BLOCKING_SOCKET_TIMEOUT_MS = 15_000;
 /**
  * The connection the follow-up workers use, built never to hang on a Redis that accepts and does not answer:
  * the link options above and a timeout on every command (including the ready check, so a silent server is
- * left and retried). BullMQ requires `maxRetriesPerRequest: null`, and
- * duplicates this connection for each worker's blocking fetch: a command timeout would cut those waits short,
- * so the copies get a socket timeout longer than any block instead. `superviseConnection` adds the watchdog.
+ * left and retried). BullMQ requires `maxRetriesPerRequest: null`, and duplicates this connection for each
+ * worker's blocking fetch: a command timeout would cut those waits short, so the copies get a socket timeout
+ * longer than any block instead. `superviseConnection` adds the watchdog.
  */
 export function connectWorkerRedis(url: string): Redis {
   const common: RedisOptions = { ...LINK_OPTIONS, maxRetriesPerRequest: null, retryStrategy: reconnectBackoff(5_000) };
