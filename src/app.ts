@@ -61,8 +61,9 @@ export function createApp({ services, log, statusPage }: AppOptions) {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
     ]);
     // Not ready while Redis is away: a load balancer should prefer an instance that can store calls. The
-    // spool backlog shows writes waiting to reach Redis.
-    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", spooled: services.journal.backlog, paging: (await paging).state });
+    // spool shows writes waiting to reach Redis, whether its file takes them, and how many only memory holds;
+    // paging, whether a real incident would page anyone (not a reason to refuse calls).
+    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", ...services.journal.status, paging: (await paging).state });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

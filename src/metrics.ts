@@ -1,11 +1,12 @@
 import type { Queue } from "bullmq";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SpoolStatus } from "./store/journal.ts";
 
 /**
  * GET /metrics (Prometheus): what staff alert on. One registry per process's services, so tests can run
  * several. The gauges read their sources when scraped, through the functions given here.
  */
-export function createMetrics(deps: { queues: () => Queue[]; spooled: () => number }) {
+export function createMetrics(deps: { queues: () => Queue[]; spool: () => SpoolStatus }) {
   const registry = new Registry();
   // `drill` ("true"/"false") on what a call does, so drills neither flatter nor spoil the real figures.
   const calls = new Counter({
@@ -37,11 +38,17 @@ export function createMetrics(deps: { queues: () => Queue[]; spooled: () => numb
     async collect() {
       this.reset();
       for (const queue of deps.queues()) {
+        // A queue that never reached Redis waits for it indefinitely: a scrape must not.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error("no answer")), 1000)));
         try {
-          const counts = await queue.getJobCounts("waiting", "delayed", "active", "failed", "completed");
+          const counts = await Promise.race([queue.getJobCounts("waiting", "delayed", "active", "failed", "completed"), timeout]);
           for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
         } catch {
-          // Redis away: the queue's depth is unknown; the spool gauge tells the story.
+          // Redis away: the queue's depth is unknown; the spool gauges tell the story.
+          break;
+        } finally {
+          clearTimeout(timer);
         }
       }
     },
@@ -51,7 +58,15 @@ export function createMetrics(deps: { queues: () => Queue[]; spooled: () => numb
     help: "Writes waiting in the local spool for Redis",
     registers: [registry],
     collect() {
-      this.set(deps.spooled());
+      this.set(deps.spool().spooled);
+    },
+  });
+  new Gauge({
+    name: "emergency_line_unspooled_writes",
+    help: "Writes waiting for Redis held only in memory, because the spool file cannot take them (disk full, not writable): lost if the process stops",
+    registers: [registry],
+    collect() {
+      this.set(deps.spool().unspooled);
     },
   });
   return { registry, calls, timeToHuman, legs, webhookLatency };

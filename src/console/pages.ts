@@ -6,6 +6,7 @@ import type { CallRecord } from "../call/records.ts";
 import type { FollowUpContact } from "../incidents/contact.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
 import type { RosterSource } from "../store/roster.ts";
+import type { SpoolStatus } from "../store/journal.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
@@ -60,7 +61,7 @@ const groupBadges = (i: IncidentView) =>
 export function dashboardPage(
   incidents: IncidentView[],
   inProgress: CallRecord[],
-  status: { spooled: number; redis: boolean; paging: PagingStatus },
+  status: SpoolStatus & { redis: boolean; paging: PagingStatus },
   filter: DrillFilter,
   csrf: string,
 ): string {
@@ -80,6 +81,9 @@ export function dashboardPage(
     html`${pagingBanner(status.paging)}<h1>Calls and incidents</h1>
 ${filterLinks(filter)}
 <p class="status ${status.redis ? "" : "error"}">Redis ${status.redis ? "up" : "DOWN"}; ${status.spooled} write(s) waiting in the spool.</p>
+${status.spoolFile !== "ok" || status.unspooled > 0
+    ? html`<p class="status error" role="alert">Spool file ${status.spoolFile}: ${status.unspooled} write(s) held in memory only, lost if this process stops. Free disk space or fix SPOOL_FILE.</p>`
+    : ""}
 ${inProgress.length
     ? html`<h2>Calls in progress</h2><ul class="live">${inProgress.map((c) => html`<li>${c.meta.startedAt.slice(11, 19)} ${c.meta.partner?.name ?? c.meta.from} — ${c.stage}${c.stage === "hunting" ? ` engineer ${c.level}` : ""}${c.meta.drill ? " (drill)" : ""}</li>`)}</ul>`
     : ""}
