@@ -30,6 +30,21 @@ export function createMetrics(deps: { queues: () => Queue[]; spool: () => SpoolS
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // A paused queue holds pages and emails back, silently: alert on it.
+  new Gauge({
+    name: "emergency_line_queue_paused",
+    help: "1 while a follow-up queue is paused (its jobs wait)",
+    labelNames: ["queue"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const flags = await Promise.race([
+        Promise.all(deps.queues().map(async (queue) => [queue.name, await queue.isPaused()] as const)).catch(() => []),
+        new Promise<[]>((resolve) => setTimeout(() => resolve([]), 1000).unref()),
+      ]);
+      for (const [queue, paused] of flags) this.set({ queue }, paused ? 1 : 0);
+    },
+  });
   new Gauge({
     name: "emergency_line_queue_jobs",
     help: "Follow-up jobs by queue and state",

@@ -123,11 +123,12 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
       return [list, calls.filter((call): call is CallRecord => call !== null && call.outcome === null)];
     };
     // With Redis away the lists cannot be read, but the page still says so, and what the spool holds.
-    const [[list, calls], paging] = await Promise.all([
+    const [[list, calls], paging, pausedQueues] = await Promise.all([
       lists().catch((): [IncidentView[], CallRecord[]] => [[], []]),
       deps.paging().catch((): PagingStatus => ({ state: "failing", failed: [] })),
+      deps.queues.paused().catch(() => []),
     ]);
-    const status = { ...journal.status, redis: redis.status === "ready", paging };
+    const status = { ...journal.status, redis: redis.status === "ready", paging, pausedQueues };
     res.type("html").send(dashboardPage(list.filter((i) => shown(i.drill)), calls.filter((call) => shown(call.meta.drill)), status, drill, csrf(res)));
   });
 

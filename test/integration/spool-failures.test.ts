@@ -106,6 +106,11 @@ describe("a line whose spool file cannot be written", () => {
     expect(down.unspooled).toBe(down.spooled);
     const metrics = await (await fetch(`${t.line.url}/metrics`)).text();
     expect(metrics).toContain(`emergency_line_unspooled_writes ${down.unspooled}`);
+    // The API cannot read incidents now: it says why (503, come back shortly), never a bare 500.
+    const incidents = await fetch(`${t.line.url}/api/incidents`, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } });
+    expect(incidents.status).toBe(503);
+    expect(incidents.headers.get("retry-after")).toBe("5");
+    expect((await incidents.json()).error).toContain("Redis");
     const dashboard = await fetch(`${t.line.url}/console`, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } });
     expect(dashboard.status).toBe(200);
     const page = await dashboard.text();
