@@ -30,7 +30,7 @@ program
   .action(async () => {
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
-    const redis = connectRedis(config.REDIS_URL);
+    const redis = connectRedis(config);
     const { startLine } = await import("./server.ts");
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
     const roster = await reconcileRoster(line.roster, redis, log);
@@ -51,7 +51,7 @@ program
   .action(async (options: { heartbeat: string }) => {
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
-    const redis = connectRedis(config.REDIS_URL);
+    const redis = connectRedis(config);
     const { createServices, startServiceWorkers } = await import("./services.ts");
     const services = createServices({ config, redis, log });
     const workers = startServiceWorkers(services, log);

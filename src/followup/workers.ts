@@ -30,7 +30,7 @@ export interface WorkerDeps {
 export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; workers: Worker[] } {
   const { config, prefix, log, cases, queues } = deps;
   const transport = nodemailer.createTransport(config.SMTP_URL);
-  const connection = connectWorkerRedis(config.REDIS_URL);
+  const connection = connectWorkerRedis(config);
   const options = { connection, prefix, concurrency: 5 };
   const processors: [string, Processor][] = [
     [MOBILISE_QUEUE, mobiliseProcessor(deps)],

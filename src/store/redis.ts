@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { asTarget, connect, keyspaces, type RedisTarget } from "./connect.ts";
 
 /** How long calls, timelines and incidents are kept: long enough for any follow-up and audit of a drill. */
 export const RETENTION_SECONDS = 90 * 24 * 3600;
@@ -7,16 +8,18 @@ export const RETENTION_SECONDS = 90 * 24 * 3600;
  * The connection webhooks use. It fails fast: with Redis away a command errors at once (no offline queue) or
  * within a second (a hung server), so a handler can spool its writes and still answer Twilio in time.
  */
-export function connectRedis(url: string): Redis {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true });
+export function connectRedis(target: RedisTarget | string): Redis {
+  // On Cluster, a command to a master that went away is retried every 100 ms until the slot has a new master:
+  // 6 tries, not 16, so a webhook spools and answers within a second or so while its replica takes over.
+  const redis = connect(asTarget(target), { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true }, { maxRedirections: 6 });
   // Connection errors surface on the commands that fail (and are spooled); the event itself needs no report.
   redis.on("error", () => {});
   return redis;
 }
 
 /** The connection workers block on: BullMQ requires it to wait for a reconnect rather than fail. */
-export function connectWorkerRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
+export function connectWorkerRedis(target: RedisTarget | string): Redis {
+  const redis = connect(asTarget(target), { maxRetriesPerRequest: null });
   redis.on("error", () => {});
   return redis;
 }
@@ -37,14 +40,19 @@ export function redisKeys(prefix: string) {
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
-/** Every key under a prefix, a batch at a time (SCAN, so a large keyspace never blocks Redis). */
+/**
+ * Every key under a prefix, a batch at a time (SCAN, so a large keyspace never blocks Redis). SCAN sees one
+ * server's keys, so on a Cluster each master is scanned.
+ */
 export async function* keysUnder(redis: Redis, prefix: string): AsyncGenerator<string[]> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) yield keys;
-  } while (cursor !== "0");
+  for (const node of keyspaces(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) yield keys;
+    } while (cursor !== "0");
+  }
 }
 
 /** Removes every key under a prefix: how drills, benchmarks and tests clean up after themselves. */
