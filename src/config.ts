@@ -3,6 +3,7 @@ import { z } from "zod";
 import { engineersSchema } from "./call/engineers.ts";
 import { partnerDirectorySchema, type PartnerDirectory } from "./call/partners.ts";
 import { e164 } from "./call/phone.ts";
+import { loadSchedule, ScheduleError, type Schedule } from "./schedule/schema.ts";
 
 const csv = (value: string | undefined) =>
   (value ?? "")
@@ -52,7 +53,9 @@ const envSchema = z
     REDIS_CLUSTER_NODES: hostPorts,
     REDIS_SENTINELS: hostPorts,
     REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9_.-]+$/, "the master's name in the Sentinels' configuration").default("mymaster"),
-    ENGINEERS: z.string({ error: "required: the on-call order, e.g. Ada=+15550001001,+15550001002" }).pipe(engineersSchema),
+    // The simplest schedule: three fixed levels. Not needed when SCHEDULE_FILE says who is on call.
+    ENGINEERS: engineersSchema.optional(),
+    SCHEDULE_FILE: z.string().optional(),
     RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(60).default(20),
     PARTNERS_FILE: z.string().optional(),
     DRILL_CALLERS: z
@@ -71,6 +74,8 @@ const envSchema = z
     FOLLOWUP_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
     FOLLOWUP_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(5_000),
     MISUSE_CALLS_PER_DAY: z.coerce.number().int().positive().default(5),
+    // Repeated calls from one number within this many minutes of the first page under its incident; 0: never grouped.
+    MISUSE_GROUP_MINUTES: z.coerce.number().min(0).max(1440).default(30),
     SMTP_URL: z.url().default("smtp://127.0.0.1:1025"),
     FOLLOWUP_FROM: z.string().default("Emergency line <oncall@example.com>"),
     SUPPORT_EMAIL: z.email().default("support@example.com"),
@@ -110,8 +115,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const placeholders = CONFIG_VARIABLES.filter((name) => PLACEHOLDER.test(cleaned[name] ?? ""));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success || placeholders.length) {
+  // Checked here rather than in the schema, so it is reported along with every other problem.
+  const nobody = !cleaned.ENGINEERS && !cleaned.SCHEDULE_FILE;
+  if (!parsed.success || placeholders.length || nobody) {
     const lines = [
+      ...(nobody ? ["  ENGINEERS: required unless SCHEDULE_FILE is set: the on-call order, e.g. Ada=+15550001001,+15550001002"] : []),
       ...placeholders.map((name) => `  ${name}: looks like the placeholder from .env.example: set the real value`),
       // A placeholder's own format errors would only repeat what the line above says.
       ...(parsed.error?.issues ?? [])
@@ -126,7 +134,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     PUBLIC_BASE_URL: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ""),
     SPOOL_FILE: values.SPOOL_FILE ?? `var/spool-${values.REDIS_PREFIX.replace(/:$/, "").replace(/[{}]/g, "")}.jsonl`,
     partners: loadPartners(values.PARTNERS_FILE),
+    schedule: loadScheduleFile(values.SCHEDULE_FILE),
   };
+}
+
+function loadScheduleFile(file: string | undefined): Schedule | null {
+  if (!file) return null;
+  try {
+    return loadSchedule(file);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw new ConfigError(`invalid configuration:\n${error.message.split("\n").map((line) => `  SCHEDULE_FILE: ${line}`).join("\n")}`);
+  }
 }
 
 function loadPartners(file: string | undefined): PartnerDirectory {

@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { scheduleWarnings } from "./schedule/warnings.ts";
 import { createServices, startServiceWorkers, type Services } from "./services.ts";
 import type { StatusPage } from "./statuspage/client.ts";
 
@@ -40,6 +41,7 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
+  void warnAboutSchedule(services, options.log);
   return {
     ...services,
     server,
@@ -54,6 +56,17 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
       await services.close();
     },
   };
+}
+
+/** At start-up: gaps in the next 14 days where a level has nobody, and numbers the line cannot dial. */
+async function warnAboutSchedule({ oncall, now }: Services, log: Logger): Promise<void> {
+  try {
+    const at = now();
+    const { schedule, overrides } = await oncall.at(at);
+    for (const warning of scheduleWarnings(schedule, overrides, at.getTime())) log.warn({ schedule: oncall.file ? "SCHEDULE_FILE" : "ENGINEERS" }, `on-call: ${warning}`);
+  } catch (err) {
+    log.warn({ err }, "on-call: could not check the schedule for gaps (Redis unavailable?)");
+  }
 }
 
 /** Gives Redis a moment to connect at start-up; without it the line still serves, spooling its writes. */

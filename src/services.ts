@@ -4,14 +4,17 @@ import { hangupDecision } from "./call/flow.ts";
 import type { Config } from "./config.ts";
 import { CaseDesk } from "./followup/cases.ts";
 import { IncidentViews } from "./followup/incident-view.ts";
+import { pagingStatus } from "./followup/paging.ts";
 import { FollowupQueues } from "./followup/queues.ts";
 import { startWorkers } from "./followup/workers.ts";
 import { Incidents } from "./incidents/incidents.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics, drillLabel } from "./metrics.ts";
 import { CallerUsage } from "./store/caller-usage.ts";
 import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
 import { Journal } from "./store/journal.ts";
+import { OnCall } from "./store/oncall.ts";
+import { Overrides } from "./store/overrides.ts";
 import { redisKeys } from "./store/redis.ts";
 import { Roster } from "./store/roster.ts";
 import { CallSessions } from "./store/sessions.ts";
@@ -34,9 +37,9 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     new Spool(config.SPOOL_FILE),
     {
       onHangup: (stage) => hangupDecision(stage, transcriptionWaitMs),
-      incidentRaised: async ({ incidentId, outcome, emailDelayMs, first }) => {
+      incidentRaised: async ({ incidentId, callSid, outcome, emailDelayMs, first }) => {
         await queues.enqueueForIncident(incidentId, { emailDelayMs });
-        if (first) metrics.calls.inc({ outcome });
+        if (first) metrics.calls.inc({ outcome, drill: drillLabel((await sessions.meta(callSid).catch(() => null))?.drill ?? false) });
       },
       transcriptionStored: (callSid) => queues.transcriptionStored(callSid),
     },
@@ -46,12 +49,15 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const sessions = new CallSessions(redis, keys, journal);
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);
-  const usage = new CallerUsage(redis, keys);
-  const roster = new Roster(redis, keys, config.ENGINEERS);
+  const usage = new CallerUsage(redis, keys, config.MISUSE_GROUP_MINUTES * 60_000);
+  // With SCHEDULE_FILE the roster is not read: the schedule says who is on call.
+  const roster = new Roster(redis, keys, config.ENGINEERS ?? []);
+  const oncall = new OnCall(roster, new Overrides(redis, keys, now), config.schedule);
   const reports = new DrillReports(redis, keys);
   const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
   const views = new IncidentViews({ incidents, followup, jobStates: queues.jobStates });
   const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
+  if (!config.MOBILISE_WEBHOOK_URL) log.warn("Paging is OFF: MOBILISE_WEBHOOK_URL is not set; incidents will page nobody");
   return {
     config,
     redis,
@@ -60,6 +66,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     metrics,
     usage,
     roster,
+    oncall,
     reports,
     sessions,
     timeline,
@@ -69,6 +76,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     views,
     cases,
     now,
+    paging: () => pagingStatus(config, followup, now()),
     async close() {
       journal.close();
       await queues.close();

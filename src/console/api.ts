@@ -6,6 +6,7 @@ import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts"
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
 import type { Config } from "../config.ts";
+import { oncallApi, type OncallApiDeps } from "./api-oncall.ts";
 import { requireBearer } from "./auth.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
@@ -19,10 +20,11 @@ export function staffApi(deps: {
   views: IncidentViews;
   cases: CaseDesk;
   reports: DrillReports;
-}): Router {
+} & OncallApiDeps): Router {
   const { sessions, timeline, views, cases, reports, config } = deps;
   const router = Router();
   router.use(requireBearer(deps.token));
+  router.use(oncallApi(deps));
 
   router.get("/calls/:callSid", async (req, res) => {
     const call = await sessions.get(req.params.callSid);
@@ -37,6 +39,10 @@ export function staffApi(deps: {
       partner: call.meta.partner,
       drill: call.meta.drill,
       startedAt: call.meta.startedAt,
+      // The call's first webhook left no session: this one was rebuilt from a later webhook's fields.
+      reconstructed: call.meta.reconstructed,
+      callsInLastDay: call.meta.callsInLastDay,
+      groupedWithCall: call.meta.groupedWithCall,
       stage: call.stage,
       outcome: call.outcome,
       incidentId: call.incidentId,

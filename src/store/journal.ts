@@ -8,10 +8,7 @@ import { Overlay } from "./overlay.ts";
 import { RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
 import { withScripts } from "./scripts.ts";
 import type { Spool } from "./spool.ts";
-import { endedWrites, raisedEvent, raiseOp, writeOpSchema, type Op, type WriteOp, type WriteResult } from "./write-ops.ts";
-
-/** Call hash field: a hang-up that reached Redis before the start of its call did (see `apply`, "ended"). */
-const EARLY_HANGUP = "hangup:early";
+import { endedWrites, raisedEvent, raiseOp, type Op, type WriteOp, type WriteResult } from "./write-ops.ts";
 
 /**
  * Applies a call's writes to Redis or, when Redis does not answer, to the local spool (fsync'd) and to an
@@ -23,8 +20,6 @@ export class Journal {
   private draining: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly redis: Redis;
-  /** Calls whose spooled writes were replayed and whose early hang-ups, if any, are still to apply. */
-  private readonly replayed = new Set<string>();
 
   constructor(
     redis: Redis,
@@ -76,7 +71,7 @@ export class Journal {
   }
 
   drain(): Promise<void> {
-    if ((this.spool.pending.length === 0 && this.replayed.size === 0) || this.redis.status !== "ready") return Promise.resolve();
+    if (this.spool.pending.length === 0 || this.redis.status !== "ready") return Promise.resolve();
     this.draining ??= (async () => {
       try {
         while (this.spool.pending.length > 0) {
@@ -90,14 +85,8 @@ export class Journal {
             this.log.error({ err: error, op }, "spooled write refused by Redis; dropped after logging");
           }
           this.spool.pending.shift();
-          this.replayed.add(op.callSid);
         }
         this.spool.clear();
-        for (const callSid of this.replayed) {
-          // On failure the call stays listed and the next drain tries again.
-          if (!(await this.applyEarlyHangup(callSid).then(() => true, () => false))) return;
-          this.replayed.delete(callSid);
-        }
         this.overlay.clear();
         this.log.info("spool replayed into Redis");
       } finally {
@@ -125,21 +114,13 @@ export class Journal {
         // The follow-up is ensured on every raise, replays included: a crash between raising and queueing heals here.
         await Promise.all([
           raised && this.apply(raisedEvent(op)),
-          incidentId && this.effects.incidentRaised({ incidentId, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised }),
+          incidentId && this.effects.incidentRaised({ incidentId, callSid: op.callSid, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised }),
         ]);
         return { raised, incidentId };
       }
       case "ended": {
         const [stage, outcome] = await this.redis.hmget(this.keys.call(op.callSid), "stage", "outcome");
-        if (stage === null) {
-          // A call Redis has not seen: maybe never (a stray callback), maybe not yet: another instance took its
-          // first webhooks while Redis was away and still holds them in its spool. Keep the hang-up with the
-          // call; that instance applies it once it has replayed them. Should they have landed meanwhile, apply
-          // it now (it is idempotent, so both doing it is harmless).
-          await this.applyHash({ op: "hash", callSid: op.callSid, set: { [EARLY_HANGUP]: JSON.stringify(op) }, setnx: {} });
-          if ((await this.redis.hget(this.keys.call(op.callSid), "stage")) !== null) await this.applyEarlyHangup(op.callSid);
-          return undefined;
-        }
+        if (stage === null) return undefined; // a call this line never saw
         // Sent together, so Redis takes them in this order in one round trip.
         await Promise.all(endedWrites(op).map((write) => this.apply(write)));
         if (!outcome) {
@@ -149,13 +130,6 @@ export class Journal {
         return undefined;
       }
     }
-  }
-
-  private async applyEarlyHangup(callSid: string): Promise<void> {
-    const early = await this.redis.hget(this.keys.call(callSid), EARLY_HANGUP);
-    if (!early) return;
-    await this.apply(writeOpSchema.parse(JSON.parse(early)));
-    await this.redis.hdel(this.keys.call(callSid), EARLY_HANGUP);
   }
 
   private async applyHash(op: Op<"hash">): Promise<Record<string, string>> {

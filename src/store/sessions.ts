@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { callMetaSchema, callRecordSchema, type Attempt, type CallMeta, type CallRecord, type Recording, type Stage, type Transcription } from "../call/records.ts";
+import { attemptSchema, callMetaSchema, callRecordSchema, type Attempt, type CallMeta, type CallRecord, type Recording, type Stage, type Transcription } from "../call/records.ts";
 import type { Journal } from "./journal.ts";
 import type { RedisKeys } from "./redis.ts";
 
@@ -30,6 +30,24 @@ export class CallSessions {
     const kept = callMetaSchema.parse(JSON.parse(stored.meta!));
     this.remember(kept);
     return { meta: kept, created: stored.meta === JSON.stringify(meta) };
+  }
+
+  /**
+   * A session rebuilt from a later webhook's own fields (the call's first webhook left none), so the incident
+   * the call raises can be read and followed up. It has a field of its own, written first-wins: a real
+   * session, stored before or replayed from a spool after, is the one read, and a replay changes nothing.
+   */
+  async reconstruct(meta: CallMeta, stage: Stage): Promise<CallMeta> {
+    const stored = await this.journal.write({
+      op: "hash",
+      callSid: meta.callSid,
+      setnx: { [RECONSTRUCTED_META]: JSON.stringify({ ...meta, reconstructed: true }), stage },
+      set: {},
+      indexAt: Date.parse(meta.startedAt),
+    });
+    const kept = callMetaSchema.parse(JSON.parse(stored[RECONSTRUCTED_META]!));
+    this.remember(kept);
+    return kept;
   }
 
   async meta(callSid: string): Promise<CallMeta | null> {
@@ -81,7 +99,7 @@ export class CallSessions {
       stored = cached ? { meta: JSON.stringify(cached) } : null;
     }
     const hash = this.journal.mergedHash(callSid, stored);
-    if (!hash?.meta) return null;
+    if (!hash?.meta && !hash?.[RECONSTRUCTED_META]) return null;
     const record = parseRecord(hash);
     this.remember(record.meta);
     return record;
@@ -102,6 +120,8 @@ export class CallSessions {
   }
 }
 
+const RECONSTRUCTED_META = "meta:reconstructed";
+
 // Enough for every call in progress on one instance during a major outage, and then some.
 const META_CACHE_SIZE = 10_000;
 
@@ -115,10 +135,13 @@ function parseRecord(hash: Record<string, string>): CallRecord {
   const decided = levels("decision:");
   const accepted = decided.find((level) => hash[`decision:${level}`] === "accepted");
   return callRecordSchema.parse({
-    meta: json("meta"),
+    meta: json("meta") ?? json(RECONSTRUCTED_META),
     stage: hash.stage ?? "greeting",
     level: Number(hash.level ?? 0),
-    attempts: levels("attempt:").map((level) => json(`attempt:${level}`)),
+    // One unreadable attempt must not hide the whole call (and its incident) from staff.
+    attempts: levels("attempt:")
+      .map((level) => attemptSchema.safeParse(json(`attempt:${level}`)))
+      .flatMap((parsed) => (parsed.success ? [parsed.data] : [])),
     answeredLevels: levels("answered:"),
     acceptedLevel: accepted ?? null,
     declinedLevels: decided.filter((level) => hash[`decision:${level}`] === "declined"),

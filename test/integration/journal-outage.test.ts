@@ -66,48 +66,6 @@ it("keeps a spooled write Redis could not take while it still looked up, and rep
   }
 });
 
-it("raises the incident of a call whose hang-up reached Redis, through another instance, before the start of the call did", async () => {
-  // Instance A took the call's first webhooks while Redis was away and spooled them; Redis came back and
-  // instance B took the caller's hang-up before A replayed its spool.
-  const redis = connectRedis(server.url);
-  await waitFor(() => redis.status === "ready", "the connection");
-  const keys = redisKeys("crossed:");
-  const callSid = `CA${"8".repeat(32)}`;
-  const at = new Date();
-  const raised: string[] = [];
-  const journal = (file: string) =>
-    new Journal(
-      redis,
-      keys,
-      new Spool(join(dir, file)),
-      {
-        onHangup: (stage) => ({ outcome: stage === "hunting" ? "abandoned" : "connected", emailDelayMs: 0 }),
-        incidentRaised: async ({ incidentId }) => void raised.push(incidentId),
-        transcriptionStored: async () => {},
-      },
-      pino({ level: "silent" }),
-    );
-  const b = journal("spool-b.jsonl");
-  try {
-    await b.write({ op: "ended", callSid, callStatus: "completed", duration: 12, at: new Date(at.getTime() + 12_000).toISOString() });
-    // A's spool, as A wrote it during the outage, replayed now.
-    for (const op of [
-      { op: "hash", callSid, setnx: { meta: JSON.stringify({ callSid }), stage: "greeting" }, set: {}, indexAt: at.getTime() },
-      { op: "hash", callSid, set: { stage: "hunting", level: "1" }, setnx: {} },
-    ] satisfies WriteOp[])
-      appendFileSync(join(dir, "spool-a.jsonl"), `${JSON.stringify(op)}\n`);
-    const replaying = journal("spool-a.jsonl");
-    await replaying.drain();
-    expect(replaying.backlog).toBe(0);
-    replaying.close();
-    expect(await redis.hgetall(keys.call(callSid))).toMatchObject({ stage: "ended", outcome: "abandoned", callStatus: "completed", duration: "12" });
-    expect(raised).toHaveLength(1);
-  } finally {
-    b.close();
-    redis.disconnect();
-  }
-});
-
 it("tells an outage from a refusal by the error", async () => {
   const redis = new Redis(server.url);
   try {
