@@ -6,6 +6,7 @@ import { mailTimeline } from "../../call/mail-events.ts";
 import type { Config } from "../../config.ts";
 import type { MailStore } from "../../store/mail-store.ts";
 import type { Timeline } from "../../store/timeline.ts";
+import { recordPatiently } from "../deliver.ts";
 import type { IncidentView } from "../incident-view.ts";
 import { composeAcknowledgement, composeClosing, messageDomain } from "../thread-message.ts";
 
@@ -73,7 +74,8 @@ export function threadMailProcessor(deps: ThreadMailDeps): Processor {
           ...(incident.drill ? { "X-Drill": "true" } : {}),
         },
       });
-      await mail.markSent(incident.id, message.messageId, now().toISOString());
+      // Recording the send is all that stands between a retry and a second email: a failover is waited out.
+      await recordPatiently(() => mail.markSent(incident.id, message.messageId, now().toISOString()));
     }
     if (data.kind !== "reply") await mail.append(incident.id, message);
     const at = now().toISOString();
