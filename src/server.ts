@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { reconcileStaff } from "./console/staff/services.ts";
 import { createServices, startServiceWorkers, type Services } from "./services.ts";
 import type { StatusPage } from "./statuspage/client.ts";
 
@@ -38,6 +39,7 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   const config = typeof options.config === "function" ? options.config(port) : options.config;
   await readyOrNot(options.redis);
   const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
+  await reconcileStaff(services.staff, options.log);
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   return {

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { hangupDecision } from "./call/flow.ts";
 import type { Config } from "./config.ts";
+import { createStaffServices } from "./console/staff/services.ts";
 import { CaseDesk } from "./followup/cases.ts";
 import { IncidentViews } from "./followup/incident-view.ts";
 import { FollowupQueues } from "./followup/queues.ts";
@@ -52,6 +53,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
   const views = new IncidentViews({ incidents, followup, jobStates: queues.jobStates });
   const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
+  const staff = createStaffServices({ config, redis, now });
   return {
     config,
     redis,
@@ -68,6 +70,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     incidents,
     views,
     cases,
+    staff,
     now,
     async close() {
       journal.close();
