@@ -50,6 +50,8 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     res.json({ ok: true });
   });
   app.get("/readyz", async (_req, res) => {
+    // Whether incidents page anyone ("ok" | "off" | "failing"): said here, never a reason to be unready.
+    const paging = services.paging();
     const ready = await Promise.race([
       redis.ping().then(
         () => true,
@@ -59,7 +61,7 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     ]);
     // Not ready while Redis is away: a load balancer should prefer an instance that can store calls. The
     // spool backlog shows writes waiting to reach Redis.
-    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", spooled: services.journal.backlog });
+    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", spooled: services.journal.backlog, paging: (await paging).state });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -80,6 +80,9 @@ program
   .option("--no-transcripts", "leave the transcripts out of the printed report")
   .option("--publish <url>", "post the report to that line's console (drill results page); needs --token")
   .option("--allow-real", "with --target: also place scenarios whose callers the line does not treat as drills (REAL calls: they page the on-call and email partners)")
+  .option("--chaos", "run each scenario once per order of its end-of-call callbacks, every webhook sent twice")
+  .option("--seed <n>", "with --chaos: the seed that picks a subset of orders (printed when not given)")
+  .option("--orders <all|n>", "with --chaos: every order (all, the default) or at most n per scenario")
   .addHelpText(
     "after",
     "\nExit status: 0 every expectation held, 1 one failed, 2 bad input.\nNeeds Redis (REDIS_URL, default redis://127.0.0.1:6379) and no .env: the drill configures its own line.\nScenarios and reports: README.md, \"Drills\" and \"Writing a scenario\".",

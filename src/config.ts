@@ -47,6 +47,8 @@ const envSchema = z
     FOLLOWUP_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
     FOLLOWUP_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(5_000),
     MISUSE_CALLS_PER_DAY: z.coerce.number().int().positive().default(5),
+    // Repeated calls from one number within this many minutes of the first page under its incident; 0: never grouped.
+    MISUSE_GROUP_MINUTES: z.coerce.number().min(0).max(1440).default(30),
     SMTP_URL: z.url().default("smtp://127.0.0.1:1025"),
     FOLLOWUP_FROM: z.string().default("Emergency line <oncall@example.com>"),
     SUPPORT_EMAIL: z.email().default("support@example.com"),

@@ -7,14 +7,21 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  */
 export function createMetrics(deps: { queues: () => Queue[]; spooled: () => number }) {
   const registry = new Registry();
-  const calls = new Counter({ name: "emergency_line_calls_total", help: "Calls by outcome, counted when the incident is raised", labelNames: ["outcome"], registers: [registry] });
+  // `drill` ("true"/"false") on what a call does, so drills neither flatter nor spoil the real figures.
+  const calls = new Counter({
+    name: "emergency_line_calls_total",
+    help: "Calls by outcome, counted when the incident is raised",
+    labelNames: ["outcome", "drill"],
+    registers: [registry],
+  });
   const timeToHuman = new Histogram({
     name: "emergency_line_time_to_human_seconds",
     help: "From the call's arrival to an engineer pressing 1",
+    labelNames: ["drill"],
     buckets: [10, 20, 30, 45, 60, 90, 120, 180],
     registers: [registry],
   });
-  const legs = new Counter({ name: "emergency_line_engineer_legs_total", help: "Engineer legs by how they ended", labelNames: ["result"], registers: [registry] });
+  const legs = new Counter({ name: "emergency_line_engineer_legs_total", help: "Engineer legs by how they ended", labelNames: ["result", "drill"], registers: [registry] });
   const webhookLatency = new Histogram({
     name: "emergency_line_webhook_duration_seconds",
     help: "Time to answer a Twilio webhook",
@@ -50,3 +57,6 @@ export function createMetrics(deps: { queues: () => Queue[]; spooled: () => numb
   return { registry, calls, timeToHuman, legs, webhookLatency };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The `drill` label's value. */
+export const drillLabel = (drill: boolean): "true" | "false" => (drill ? "true" : "false");

@@ -5,10 +5,11 @@ import type { Config } from "./config.ts";
 import { createStaffServices } from "./console/staff/services.ts";
 import { CaseDesk } from "./followup/cases.ts";
 import { IncidentViews } from "./followup/incident-view.ts";
+import { pagingStatus } from "./followup/paging.ts";
 import { FollowupQueues } from "./followup/queues.ts";
 import { startWorkers } from "./followup/workers.ts";
 import { Incidents } from "./incidents/incidents.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics, drillLabel } from "./metrics.ts";
 import { CallerUsage } from "./store/caller-usage.ts";
 import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
@@ -35,9 +36,9 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     new Spool(config.SPOOL_FILE),
     {
       onHangup: (stage) => hangupDecision(stage, transcriptionWaitMs),
-      incidentRaised: async ({ incidentId, outcome, emailDelayMs, first }) => {
+      incidentRaised: async ({ incidentId, callSid, outcome, emailDelayMs, first }) => {
         await queues.enqueueForIncident(incidentId, { emailDelayMs });
-        if (first) metrics.calls.inc({ outcome });
+        if (first) metrics.calls.inc({ outcome, drill: drillLabel((await sessions.meta(callSid).catch(() => null))?.drill ?? false) });
       },
       transcriptionStored: (callSid) => queues.transcriptionStored(callSid),
     },
@@ -47,13 +48,14 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const sessions = new CallSessions(redis, keys, journal);
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);
-  const usage = new CallerUsage(redis, keys);
+  const usage = new CallerUsage(redis, keys, config.MISUSE_GROUP_MINUTES * 60_000);
   const roster = new Roster(redis, keys, config.ENGINEERS);
   const reports = new DrillReports(redis, keys);
   const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
   const views = new IncidentViews({ incidents, followup, jobStates: queues.jobStates });
   const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
   const staff = createStaffServices({ config, redis, now });
+  if (!config.MOBILISE_WEBHOOK_URL) log.warn("Paging is OFF: MOBILISE_WEBHOOK_URL is not set; incidents will page nobody");
   return {
     config,
     redis,
@@ -72,6 +74,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     cases,
     staff,
     now,
+    paging: () => pagingStatus(config, followup, now()),
     async close() {
       journal.close();
       await queues.close();

@@ -37,6 +37,13 @@ export const callMetaSchema = z.object({
   statusNotice: statusNoticeSchema.nullable(),
   /** Calls from this number in the 24 hours up to this one, this one included; null when it could not be counted. */
   callsInLastDay: z.number().int().nullable().default(null),
+  /**
+   * The CallSid of the first call of this number's group (calls within MISUSE_GROUP_MINUTES of it): this call
+   * pages and is followed up under that call's incident. Null for the group's first call and withheld numbers.
+   */
+  groupedWithCall: z.string().nullable().default(null),
+  /** Stored from a later webhook's own fields, because the call's first webhook never left a session. */
+  reconstructed: z.boolean().default(false),
 });
 export type CallMeta = z.infer<typeof callMetaSchema>;
 

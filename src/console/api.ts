@@ -34,6 +34,10 @@ export function staffApi(deps: {
       partner: call.meta.partner,
       drill: call.meta.drill,
       startedAt: call.meta.startedAt,
+      // The call's first webhook left no session: this one was rebuilt from a later webhook's fields.
+      reconstructed: call.meta.reconstructed,
+      callsInLastDay: call.meta.callsInLastDay,
+      groupedWithCall: call.meta.groupedWithCall,
       stage: call.stage,
       outcome: call.outcome,
       incidentId: call.incidentId,

@@ -1,6 +1,8 @@
 import type { Engineer } from "../call/engineers.ts";
-import type { CallRecord } from "../call/records.ts";
+import { z } from "zod";
 import type { IncidentView } from "../followup/incident-view.ts";
+import type { PagingStatus } from "../followup/paging.ts";
+import type { CallRecord } from "../call/records.ts";
 import type { FollowUpContact } from "../incidents/contact.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
 import type { RosterSource } from "../store/roster.ts";
@@ -24,21 +26,50 @@ export function layout(title: string, body: Html, { nav = true, csrf = "" } = {}
 
 const seconds = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} s`);
 
-export function dashboardPage(incidents: IncidentView[], inProgress: CallRecord[], status: { spooled: number; redis: boolean }, csrf: string): string {
+export const drillFilterSchema = z.enum(["all", "exclude", "only"]);
+export type DrillFilter = z.infer<typeof drillFilterSchema>;
+const FILTER_LABELS: Record<DrillFilter, string> = { all: "All calls", exclude: "Real calls only", only: "Drills only" };
+
+function filterLinks(current: DrillFilter): Html {
+  const link = (filter: DrillFilter) =>
+    filter === current ? html`<strong aria-current="page">${FILTER_LABELS[filter]}</strong>` : html`<a href="/console?drill=${filter}">${FILTER_LABELS[filter]}</a>`;
+  return html`<p class="filter">Show: ${link("all")} · ${link("exclude")} · ${link("only")}</p>`;
+}
+
+/** Red, above everything: real incidents would page nobody, or a page could not be delivered. */
+function pagingBanner(paging: PagingStatus): Html | "" {
+  const off = paging.state === "off" ? html`<p>Paging is OFF: MOBILISE_WEBHOOK_URL is not set. Real incidents page nobody.</p>` : "";
+  const failed = paging.failed.map(
+    (id) => html`<p>Paging failed for <a href="/console/incidents/${id}">${id}</a>: nobody was paged. Retry its mobilise job under Queues once the webhook answers.</p>`,
+  );
+  return off || failed.length ? html`<div class="banner" role="alert">${off}${failed}</div>` : "";
+}
+
+const groupBadges = (i: IncidentView) =>
+  html`${i.groupedWith ? html`<a class="badge grouped" href="/console/incidents/${i.groupedWith}">grouped with ${i.groupedWith}</a>` : ""}${i.reconstructed ? html`<span class="badge reconstructed" title="the call's first webhook left no session">reconstructed</span>` : ""}`;
+
+export function dashboardPage(
+  incidents: IncidentView[],
+  inProgress: CallRecord[],
+  status: { spooled: number; redis: boolean; paging: PagingStatus },
+  filter: DrillFilter,
+  csrf: string,
+): string {
   const rows = incidents.map(
     (i) => html`<tr class="outcome-${i.outcome}">
 <td>${i.raisedAt.replace("T", " ").slice(0, 19)}</td>
 <td><a href="/console/calls/${i.callSid}">${i.id}</a></td>
 <td>${i.outcome}</td>
 <td>${i.partner?.name ?? i.caller}</td>
-<td>${i.drill ? html`<span class="badge drill">drill</span>` : ""}${i.misuse ? html`<span class="badge misuse" title="${i.misuse.callsInLastDay} calls in 24 h">misuse</span>` : ""}</td>
+<td>${i.drill ? html`<span class="badge drill">drill</span>` : ""}${i.misuse ? html`<span class="badge misuse" title="${i.misuse.callsInLastDay} calls in 24 h">misuse</span>` : ""}${groupBadges(i)}</td>
 <td>${seconds(i.timeToHumanSeconds)}</td>
 <td>${i.followup.email.state}${i.followup.email.to ? html` → ${i.followup.email.to}` : ""}</td>
 <td>${i.followup.case.state}</td></tr>`,
   );
   return layout(
     "Incidents",
-    html`<h1>Calls and incidents</h1>
+    html`${pagingBanner(status.paging)}<h1>Calls and incidents</h1>
+${filterLinks(filter)}
 <p class="status ${status.redis ? "" : "error"}">Redis ${status.redis ? "up" : "DOWN"}; ${status.spooled} write(s) waiting in the spool.</p>
 ${inProgress.length
     ? html`<h2>Calls in progress</h2><ul class="live">${inProgress.map((c) => html`<li>${c.meta.startedAt.slice(11, 19)} ${c.meta.partner?.name ?? c.meta.from} — ${c.stage}${c.stage === "hunting" ? ` engineer ${c.level}` : ""}${c.meta.drill ? " (drill)" : ""}</li>`)}</ul>`
@@ -59,6 +90,10 @@ export function callPage(incident: IncidentView, csrf: string, notice?: string):
     incident.id,
     html`<h1>${incident.id} <span class="badge">${incident.outcome}</span>${incident.drill ? html` <span class="badge drill">drill</span>` : ""}${incident.misuse ? html` <span class="badge misuse">misuse: ${incident.misuse.callsInLastDay} calls in 24 h</span>` : ""}</h1>
 ${notice ? html`<p class="notice">${notice}</p>` : ""}
+${incident.groupedWith
+      ? html`<p class="grouped">Repeat call from this number: grouped with <a href="/console/incidents/${incident.groupedWith}">${incident.groupedWith}</a>, whose page it joined; no second email was sent to the partner.</p>`
+      : ""}
+${incident.reconstructed ? html`<p class="reconstructed">Session reconstructed: the call's first webhook left none, so its start and roster come from a later webhook.</p>` : ""}
 <p>Call ${incident.callSid} from <strong>${incident.partner ? `${incident.partner.name} (${incident.caller})` : incident.caller}</strong>, raised ${incident.raisedAt}. Time to a human: ${seconds(incident.timeToHumanSeconds)}.</p>
 <section><h2>Timeline</h2>${timelineBar(segments)}
 <ol class="events">${incident.timeline.map((e) => html`<li><time>${e.at.slice(11, 19)}</time> ${e.text}</li>`)}</ol></section>
@@ -127,7 +162,8 @@ header{display:flex;gap:2em;align-items:center;padding:.6em 1.5em;background:#1f
 header a{color:#cfe0ff;margin-right:1.2em}header form{margin-left:auto}main{padding:1em 1.5em;max-width:1200px}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #ddd}
 .badge{display:inline-block;padding:1px 6px;border-radius:8px;background:#e4e8ee;font-size:12px;margin-right:4px}
-.badge.drill{background:#ffe9a8}.badge.misuse{background:#f7c6c0}.error{color:#b0302a;font-weight:bold}.warning{color:#8a5a00;background:#fff4d6;padding:.3em .6em}.notice{color:#2d7a46}
+.badge.drill{background:#ffe9a8}.badge.misuse{background:#f7c6c0}.badge.grouped{background:#d6e4ff}.badge.reconstructed{background:#eadcf5}
+.banner{background:#b0302a;color:#fff;padding:.4em 1em;margin-bottom:1em}.banner a{color:#fff;font-weight:bold}.filter{margin:.2em 0 .8em}.error{color:#b0302a;font-weight:bold}.warning{color:#8a5a00;background:#fff4d6;padding:.3em .6em}.notice{color:#2d7a46}
 .timeline-bar text{font-size:12px;fill:#fff}.events{font-size:13px;color:#444}.events time{color:#888;margin-right:.5em}
 .transcript{background:#f4f6f9;padding:.6em 1em;border-left:3px solid #5a7fd0}.email pre{white-space:pre-wrap;background:#fafafa;padding:.6em;border:1px solid #eee}
 form.inline{display:inline}header .who{color:#fff;margin-left:auto}header .who+form{margin-left:1em}.filters{display:flex;gap:1em;flex-wrap:wrap;align-items:end;margin-bottom:1em}.audit code{font-size:12px;word-break:break-all}.token{background:#fff4d6;padding:.3em}.login{max-width:22em;display:flex;flex-direction:column;gap:.6em;margin-top:2em}

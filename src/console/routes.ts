@@ -3,11 +3,12 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import express, { Router, type RequestHandler, type Response } from "express";
 import helmet from "helmet";
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 import type { Redis } from "ioredis";
 import type { CallRecord } from "../call/records.ts";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
 import type { IncidentViews } from "../followup/incident-view.ts";
+import type { PagingStatus } from "../followup/paging.ts";
 import type { FollowupQueues } from "../followup/queues.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
@@ -15,7 +16,7 @@ import type { Journal } from "../store/journal.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { FollowupState } from "../store/followup-state.ts";
-import { callPage, CONSOLE_CSS, dashboardPage, drillsPage, layout, rosterPage } from "./pages.ts";
+import { callPage, CONSOLE_CSS, dashboardPage, drillFilterSchema, drillsPage, layout, rosterPage } from "./pages.ts";
 import { staffConsole } from "./staff/console.ts";
 import type { StaffServices } from "./staff/services.ts";
 import { html } from "./html.ts";
@@ -53,6 +54,9 @@ const withoutWebFonts: RequestHandler = (_req, res, next) => {
 
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
+/** `/console?drill=only|exclude|all`: drills alone, real calls alone, or both. */
+const dashboardQuery = z.object({ drill: drillFilterSchema.default("all") });
+
 export interface ConsoleDeps {
   incidents: Incidents;
   views: IncidentViews;
@@ -65,6 +69,8 @@ export interface ConsoleDeps {
   redis: Redis;
   followup: FollowupState;
   staff: StaffServices;
+  /** Whether a real incident would page anyone now (the dashboard's banner). */
+  paging(): Promise<PagingStatus>;
 }
 
 /** GET /console and its pages. Every page and form needs a person signed in (or a bearer token), with the role it asks. */
@@ -86,12 +92,20 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   const back = (res: Response, to: string) => res.redirect(303, to);
 
-  router.get("/", async (_req, res) => {
-    const [list, recent] = await Promise.all([views.list(100), sessions.recent(50)]);
+  router.get("/", async (req, res) => {
+    const query = dashboardQuery.safeParse(req.query);
+    if (!query.success) {
+      res.status(400).type("html").send(layout("Bad request", html`<p class="error">drill must be only, exclude or all</p>`, { csrf: csrf(res) }));
+      return;
+    }
+    const { drill } = query.data;
+    const shown = (isDrill: boolean) => drill === "all" || (drill === "only") === isDrill;
+    const [list, recent, paging] = await Promise.all([views.list(100), sessions.recent(50), deps.paging()]);
     const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
-    const inProgress = calls.filter((call): call is CallRecord => call !== null && call.outcome === null);
+    const inProgress = calls.filter((call): call is CallRecord => call !== null && call.outcome === null && shown(call.meta.drill));
     const redisUp = redis.status === "ready";
-    res.type("html").send(dashboardPage(list, inProgress, { spooled: journal.backlog, redis: redisUp }, csrf(res)));
+    const status = { spooled: journal.backlog, redis: redisUp, paging };
+    res.type("html").send(dashboardPage(list.filter((i) => shown(i.drill)), inProgress, status, drill, csrf(res)));
   });
 
   // A stable link by incident id (pages and emails carry it): the incident's call page.

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname } from "node:path";
-import type { DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
+import type { ChaosOptions, DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
 import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
 import { htmlReport, jsonReport, junitReport, progressLine, textReport } from "../simulator/report.ts";
@@ -16,6 +16,9 @@ export interface DrillOptions {
   transcripts: boolean;
   publish?: string;
   allowReal?: boolean;
+  chaos?: boolean;
+  seed?: string;
+  orders?: string;
 }
 
 const WRITERS = { json: jsonReport, junit: junitReport, html: htmlReport } as const;
@@ -24,8 +27,11 @@ const WRITERS = { json: jsonReport, junit: junitReport, html: htmlReport } as co
 export async function drillCommand(paths: string[], options: DrillOptions): Promise<number> {
   const reports = pairReports(options.report ?? []);
   if (typeof reports === "string") return usage(reports);
+  const chaos = chaosOptions(options);
+  if (typeof chaos === "string") return usage(chaos);
 
   const load = options.concurrency !== undefined || options.calls !== undefined;
+  if (load && chaos) return usage("--chaos drills scenarios; it does not go with load mode (--concurrency, --calls)");
   let scenarios: ReturnType<typeof loadScenarios> = [];
   if (!load) {
     const wanted = paths.length ? paths : ["drills"];
@@ -62,7 +68,9 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
       return result.failures.length ? 1 : 0;
     }
     console.log(`drilling ${scenarios.length} scenarios against ${label}`);
-    const report = await runDrill(scenarios, target, label, (scenario) => console.log(progressLine(scenario)));
+    // The seed is printed so that a failing random subset of orders can be run again as it was.
+    if (chaos) console.log(`chaos: end-of-call callbacks in ${chaos.orders === "all" ? "every order" : `at most ${chaos.orders} orders`} per scenario (--seed ${chaos.seed}), every webhook sent twice`);
+    const report = await runDrill(scenarios, target, label, (scenario) => console.log(progressLine(scenario)), chaos ?? undefined);
     console.log(`\n${textReport(report, { transcripts: options.transcripts })}`);
     writeReports(report, reports);
     if (options.publish) {
@@ -96,6 +104,16 @@ export function joinReportArgs(argv: string[]): string[] {
     }
   }
   return out;
+}
+
+/** `--chaos [--seed N] [--orders all|N]`; null without --chaos, a message when a value is wrong. */
+function chaosOptions(options: DrillOptions): ChaosOptions | null | string {
+  if (!options.chaos) return options.seed !== undefined || options.orders !== undefined ? "--seed and --orders go with --chaos" : null;
+  const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(options.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) return `--seed takes a whole number of 0 or more, not "${options.seed}"`;
+  const orders = options.orders === undefined || options.orders === "all" ? "all" : Number(options.orders);
+  if (orders !== "all" && (!Number.isInteger(orders) || orders < 1)) return `--orders takes "all" or a whole number of 1 or more, not "${options.orders}"`;
+  return { seed, orders };
 }
 
 function pairReports(values: string[]): { format: keyof typeof WRITERS; file: string }[] | string {

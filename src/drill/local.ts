@@ -43,6 +43,9 @@ export async function startLocalStack(options: { redisUrl: string }) {
     // The simulator delivers transcriptions right after the call; waiting longer would only slow the drill.
     TRANSCRIPTION_WAIT_SECONDS: "5",
     FOLLOWUP_RETRY_DELAY_MS: "200",
+    // A drill places the same scenario's calls again and again in seconds (--chaos runs every order): each run
+    // must be judged on its own, not grouped with the last one as a repeat caller would be.
+    MISUSE_GROUP_MINUTES: "0",
     LOG_LEVEL: "silent",
     ...extra,
   });

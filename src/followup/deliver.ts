@@ -38,7 +38,11 @@ export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, s
     const message = error instanceof Error ? error.message : String(error);
     const giveUp = finalAttempt || error instanceof UnrecoverableError;
     await deps.followup.write(incidentId, kind, { state: giveUp ? "failed" : "queued", error: message, attempts: attempt });
-    if (giveUp) await deps.timeline.append(incident.callSid, events.deliveryFailed(deps.now().toISOString(), kind, attempt, message));
+    if (giveUp) {
+      await deps.timeline.append(incident.callSid, events.deliveryFailed(deps.now().toISOString(), kind, attempt, message));
+      // A real incident nobody was paged for: the console and /readyz say so until it is paged.
+      if (kind === "mobilise" && !incident.drill) await deps.followup.pagingFailed(incidentId, deps.now());
+    }
     throw error;
   }
   if ("skipped" in result) {
@@ -48,6 +52,7 @@ export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, s
   const sentAt = deps.now().toISOString();
   if (await deps.followup.markSent(incidentId, kind, { ...result.fields, sentAt, attempts: attempt })) {
     await deps.timeline.append(incident.callSid, result.event(sentAt));
+    if (kind === "mobilise") await deps.followup.pagingSent(incidentId);
   }
   return result.fields;
 }

@@ -30,15 +30,22 @@ export interface FollowupEmail {
   recipientSource: Recipient["source"];
 }
 
-const OUTCOME_TEXT: Record<string, (incident: IncidentView) => string> = {
+// `alerted`: whether the email may say the on-call engineers were alerted (see mayClaimAlerted); when not,
+// it promises only what happens without a page: the support team picks the case up.
+const OUTCOME_TEXT: Record<string, (incident: IncidentView, alerted: boolean) => string> = {
   connected: (i) => `You spoke with our on-call engineer${i.engineer?.name ? ` ${i.engineer.name}` : ""}, who is working on it.`,
-  voicemail: () => "No engineer could take your call live. We have your voicemail and the on-call engineers have been paged.",
+  voicemail: (_i, alerted) =>
+    `No engineer could take your call live. We have your voicemail${alerted ? ", and our on-call engineers have been alerted." : "; our support team will pick up your case and get back to you."}`,
   "status-page": (i) =>
     `Our status page already shows an incident${i.statusPageIncident ? ` ("${i.statusPageIncident}")` : ""}; updates are published there. If your problem is different, tell us below.`,
-  abandoned: () => "The call ended before you reached an engineer. The on-call engineers have been paged all the same.",
+  abandoned: (_i, alerted) =>
+    `The call ended before you reached an engineer. ${alerted ? "Our on-call engineers have been alerted all the same." : "Our support team will pick up your case and get back to you."}`,
 };
 
-export function composeFollowup(incident: IncidentView, options: { supportEmail: string; caseHoldHours: number; messageDomain: string }): FollowupEmail {
+export function composeFollowup(
+  incident: IncidentView,
+  options: { supportEmail: string; caseHoldHours: number; messageDomain: string; alerted: boolean },
+): FollowupEmail {
   const recipient = chooseRecipient(incident, options.supportEmail);
   const tag = incident.drill ? "DRILL" : "URGENT";
   const who = incident.partner?.name ?? incident.caller;
@@ -56,7 +63,7 @@ export function composeFollowup(incident: IncidentView, options: { supportEmail:
   paragraphs.push(
     `Hello ${who},`,
     `We received your call to the emergency on-call line at ${incident.raisedAt.replace("T", " ").slice(0, 16)} UTC. Your incident reference is ${incident.id}.`,
-    (OUTCOME_TEXT[incident.outcome] ?? OUTCOME_TEXT.abandoned!)(incident),
+    (OUTCOME_TEXT[incident.outcome] ?? OUTCOME_TEXT.abandoned!)(incident, options.alerted),
   );
   const ask = "To find the failing requests quickly, please send us:";
   const closing = [

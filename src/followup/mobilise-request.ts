@@ -13,7 +13,10 @@ export function mobiliseRequest(incident: IncidentView, config: MobiliseConfig):
   if (!url) {
     return { send: false, reason: incident.drill ? "drill incident and no MOBILISE_DRILL_WEBHOOK_URL configured" : "no MOBILISE_WEBHOOK_URL configured" };
   }
-  const body = config.MOBILISE_FORMAT === "pagerduty" ? pagerDutyTrigger(incident, config.PAGERDUTY_ROUTING_KEY ?? "", config.PUBLIC_BASE_URL) : { type: "incident", incident: summary(incident) };
+  const body =
+    config.MOBILISE_FORMAT === "pagerduty"
+      ? pagerDutyTrigger(incident, config.PAGERDUTY_ROUTING_KEY ?? "", config.PUBLIC_BASE_URL)
+      : { type: "incident", groupedWith: incident.groupedWith, incident: summary(incident) };
   return { send: true, url, target: incident.drill ? "drill" : "real", body };
 }
 
@@ -24,6 +27,8 @@ function summary(incident: IncidentView) {
     drill: incident.drill,
     raisedAt: incident.raisedAt,
     outcome: incident.outcome,
+    groupedWith: incident.groupedWith,
+    misuse: incident.misuse,
     caller: incident.caller,
     partner: incident.partner?.name ?? null,
     engineer: incident.engineer ? { name: incident.engineer.name ?? null, number: incident.engineer.number, level: incident.engineer.level } : null,
@@ -34,7 +39,12 @@ function summary(incident: IncidentView) {
   };
 }
 
-/** PagerDuty Events API v2 "trigger": dedup_key is the incident id, so a retried post never pages twice. */
+/**
+ * PagerDuty Events API v2 "trigger": dedup_key is the incident id, so a retried post never pages twice. A
+ * repeated call from one number (`groupedWith`) triggers with its group's first incident id: while that
+ * alert is open PagerDuty only appends the call to it (responders see every call, and are paged once); once
+ * they have resolved it, the next call opens a new alert and pages again.
+ */
 function pagerDutyTrigger(incident: IncidentView, routingKey: string, publicBaseUrl: string) {
   const from = incident.partner?.name ?? incident.caller;
   const outcome = { connected: "connected to an engineer", voicemail: "left a voicemail", "status-page": "referred to the status page", abandoned: "hung up before reaching anyone" }[incident.outcome] ?? incident.outcome;
@@ -42,9 +52,9 @@ function pagerDutyTrigger(incident: IncidentView, routingKey: string, publicBase
   return {
     routing_key: routingKey,
     event_action: "trigger",
-    dedup_key: incident.id,
+    dedup_key: incident.groupedWith ?? incident.id,
     payload: {
-      summary: `${incident.drill ? "[DRILL] " : ""}Emergency line call from ${from}: ${outcome} (${incident.id})`,
+      summary: `${incident.drill ? "[DRILL] " : ""}Emergency line call from ${from}: ${outcome} (${incident.id})${notes(incident)}`,
       source: "emergency-line",
       severity: "critical",
       timestamp: incident.raisedAt,
@@ -56,4 +66,10 @@ function pagerDutyTrigger(incident: IncidentView, routingKey: string, publicBase
     client: "emergency-line",
     client_url: `${publicBaseUrl}/console/incidents/${incident.id}`,
   };
+}
+
+function notes(incident: IncidentView): string {
+  const grouped = incident.groupedWith ? `; repeat call, grouped with ${incident.groupedWith}` : "";
+  const misuse = incident.misuse ? `; misuse? ${incident.misuse.callsInLastDay} calls from this number in 24 h` : "";
+  return grouped + misuse;
 }

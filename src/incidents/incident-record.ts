@@ -14,7 +14,11 @@ export const incidentRowSchema = z.object({
 export type IncidentRow = z.infer<typeof incidentRowSchema>;
 
 /** An incident as staff and the follow-up read it: the row, its call, and what the call's timeline says. */
-export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline: TimelineEvent[], misuseLimit: number) {
+/**
+ * `groupedWith`: the incident of the first call of this number's group, whose page and follow-up this one
+ * joins (null when it is the first, or that call has no incident yet).
+ */
+export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline: TimelineEvent[], misuseLimit: number, groupedWith: string | null) {
   const { meta } = call;
   const accepted = call.acceptedLevel;
   const engineer = accepted ? meta.engineers[accepted - 1] : undefined;
@@ -31,6 +35,9 @@ export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline
     partner: meta.partner,
     statusPageIncident: meta.statusNotice?.name ?? null,
     // Still put through (it may be a real outage), but staff should look at a number calling this often.
+    groupedWith,
+    // The call's first webhook left no session: who called and when come from a later webhook.
+    reconstructed: meta.reconstructed,
     misuse: meta.callsInLastDay !== null && meta.callsInLastDay > misuseLimit ? { callsInLastDay: meta.callsInLastDay, limit: misuseLimit } : null,
     engineer: engineer ? { ...engineer, level: accepted } : null,
     timeToHumanSeconds: acceptedAt ? (Date.parse(acceptedAt) - Date.parse(meta.startedAt)) / 1000 : null,

@@ -56,7 +56,9 @@ export class Incidents {
     const incident = incidentRowSchema.parse(row);
     const [call, timeline] = await Promise.all([this.deps.sessions.get(incident.callSid), this.deps.timeline.read(incident.callSid)]);
     if (!call) return null;
-    return incidentRecord(incident, call, timeline, this.deps.misuseLimit);
+    const first = call.meta.groupedWithCall;
+    const groupedWith = first && first !== incident.callSid ? await this.idOfCall(first) : null;
+    return incidentRecord(incident, call, timeline, this.deps.misuseLimit, groupedWith);
   }
 
   /** Newest first. */

@@ -1,7 +1,9 @@
 import type { Logger } from "pino";
 import { engineerAt, type Engineer } from "../call/engineers.ts";
 import { isCallOver } from "../call/flow.ts";
-import type { CallMeta } from "../call/records.ts";
+import { identifyCaller } from "../call/callers.ts";
+import { maskPhone } from "../call/phone.ts";
+import type { CallMeta, Stage } from "../call/records.ts";
 import { timeline as events } from "../call/timeline-events.ts";
 import type { Config } from "../config.ts";
 import type { Incidents } from "../incidents/incidents.ts";
@@ -60,6 +62,37 @@ export class LineContext {
   target(callSid: string, level: number, engineers: readonly Engineer[], lineNumber?: string): DialTarget {
     const callerId = lineNumber && /^\+[1-9]\d{6,14}$/.test(lineNumber) ? lineNumber : undefined;
     return { level, engineer: engineers[level - 1]!, callSid, ringTimeout: this.deps.config.RING_TIMEOUT_SECONDS, callerId };
+  }
+
+  /**
+   * The session of the call a caller-leg webhook is about. When there is none (the call's first webhook was
+   * lost, or answered from the request alone while Redis was away and that process' spool went with it), a
+   * minimal one is stored from the webhook's own fields, flagged `reconstructed`, so the incident this call
+   * raises can be read, shown and followed up like any other. Unreadable counts as none: the reconstruction
+   * is then spooled, and a real session, wherever it is, still wins (`CallSessions.reconstruct`).
+   */
+  async sessionOf(p: { CallSid: string; From: string; To: string }, stage: Stage): Promise<CallMeta> {
+    const { config, sessions, roster, log } = this.deps;
+    const known = await sessions.meta(p.CallSid).catch(() => null);
+    if (known) return known;
+    const caller = identifyCaller(config, p.From);
+    log.warn({ callSid: p.CallSid, from: maskPhone(p.From), stage }, "no session for this call; reconstructed from the webhook");
+    const engineers = await roster.current();
+    // Not counted or grouped as a repeat caller: it pages on its own, the cautious side.
+    const unknown = { statusNotice: null, callsInLastDay: null, groupedWithCall: null, reconstructed: true };
+    return sessions.reconstruct({ callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: this.stamp(), engineers, ...unknown }, stage);
+  }
+
+  /**
+   * For webhooks without From (recording status, transcription): they raise nothing, so they reconstruct a
+   * session only for a call already raised without one; otherwise a later webhook that knows the caller
+   * (the Record action, the status callback) does, since the first reconstruction stands.
+   */
+  async sessionIfRaised(callSid: string): Promise<void> {
+    const { sessions, incidents } = this.deps;
+    if (await sessions.meta(callSid).catch(() => null)) return;
+    if (!(await incidents.idOfCall(callSid).catch(() => null))) return;
+    await this.sessionOf({ CallSid: callSid, From: "unknown", To: "unknown" }, "voicemail");
   }
 
   async requireMeta(callSid: string): Promise<CallMeta> {

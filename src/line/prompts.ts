@@ -5,13 +5,15 @@ import type { StatusNotice } from "../call/records.ts";
 /** Every sentence the line speaks, in one place, so staff can review wording in twiml/ when it changes. */
 const DRILL = "This is a drill. No real incident is being reported.";
 
+// Every second of prompt before the first ring is a second of a partner's outage: the greeting names the
+// line and says what happens, nothing more (the drill and status notices aside).
 export function greeting(drill: boolean): string {
-  const main = "You have reached the emergency on-call line.";
+  const main = "Emergency on-call line.";
   return drill ? `${DRILL} ${main}` : main;
 }
 
 export function holdForEngineer(): string {
-  return "Connecting you to the on-call engineer. Please hold.";
+  return "Connecting you to an engineer.";
 }
 
 // The page's link is not read out: a URL spoken by text-to-speech helps nobody.
@@ -28,7 +30,7 @@ export function statusGoodbye(): string {
 }
 
 export function tryingAnother(): string {
-  return "Connecting you to another engineer. Please hold.";
+  return "Trying another engineer.";
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import twilio from "twilio";
+import { PLAIN, type CallbackKind, type Variation } from "./chaos.ts";
 import type { CallerBehaviour, EngineerBehaviour } from "./scenario.ts";
+import { answerOf, sendWebhook, WEBHOOK_TIMEOUT_MS } from "./webhook.ts";
 
 /**
  * What every leg of one simulated call shares: the virtual clock, the transcript, the signed webhook
@@ -13,6 +14,8 @@ export interface CarrierOptions {
   accountSid: string;
   authToken: string;
   lineNumber: string;
+  /** How long a webhook may take before Twilio gives up on it (15 s; tests shorten it). */
+  webhookTimeoutMs?: number;
 }
 
 export type Party = "caller" | `engineer ${number}` | "carrier";
@@ -40,6 +43,8 @@ export interface CallResult {
   endedAt: number;
   bridgedLevel: number | null;
   webhooks: WebhookTiming[];
+  /** The end-of-call callbacks in the order they were sent: what a chaos run permutes. */
+  callbacks: SentCallback[];
   errors: string[];
 }
 
@@ -47,6 +52,19 @@ export interface CallResult {
 export class CallerHungUp extends Error {}
 
 export const sid = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
+
+export interface SentCallback {
+  kind: CallbackKind;
+  path: string;
+}
+
+interface Deferred {
+  kind: CallbackKind;
+  at: number;
+  url: string;
+  method: string;
+  params: Record<string, string>;
+}
 
 export class CallState {
   readonly callSid = sid("CA");
@@ -58,13 +76,14 @@ export class CallState {
   private readonly events: CallEvent[] = [];
   private readonly webhooks: WebhookTiming[] = [];
   private readonly errors: string[] = [];
-  private readonly deferred: { at: number; url: string; params: Record<string, string> }[] = [];
+  private readonly deferred: Deferred[] = [];
   private readonly engineerOrder = new Map<string, number>();
 
   constructor(
     readonly options: CarrierOptions,
     readonly caller: CallerBehaviour,
     private readonly engineers: readonly EngineerBehaviour[],
+    readonly variation: Variation = PLAIN,
   ) {}
 
   note(party: Party, kind: CallEvent["kind"], text: string) {
@@ -86,39 +105,53 @@ export class CallState {
     this.clock = Math.round((this.clock + seconds) * 10) / 10;
   }
 
-  /** The level (1, 2, 3) of a dialled number: engineers are numbered in the order the line first dials them. */
+  /**
+   * The level (1, 2, 3) of a dialled number: engineers are numbered in the order the line first dials them.
+   * A number past those the scenario describes is a call nobody expected: the drill fails, and the phone
+   * rings out unanswered so the call can go on.
+   */
   engineerAt(number: string): { level: number; behaviour: EngineerBehaviour } {
-    if (!this.engineerOrder.has(number)) this.engineerOrder.set(number, this.engineerOrder.size + 1);
+    if (!this.engineerOrder.has(number)) {
+      this.engineerOrder.set(number, this.engineerOrder.size + 1);
+      const level = this.engineerOrder.size;
+      if (level > this.engineers.length) this.fail(`the line dialled ${number} as engineer ${level}, which the scenario does not describe (it lists ${this.engineers.length})`);
+    }
     const level = this.engineerOrder.get(number)!;
     return { level, behaviour: this.engineers[level - 1] ?? { does: "no-answer" } };
   }
 
-  /** Requests a webhook signed as Twilio signs it; anything but a 2xx answer is an error of the line. */
+  /**
+   * Requests a webhook as Twilio does and answers its body, or throws a WebhookError. In a replaying
+   * variation it goes twice with the same parameters and idempotency token, as a Twilio retry after a lost
+   * answer does, and the second answer is the one that counts (the first never reached Twilio).
+   */
   async post(url: string, method: string, params: Record<string, string>): Promise<string> {
-    const signature = twilio.getExpectedTwilioSignature(this.options.authToken, url, method === "GET" ? {} : params);
-    const requestUrl = method === "GET" ? `${url}${url.includes("?") ? "&" : "?"}${new URLSearchParams(params)}` : url;
-    const started = performance.now();
-    const response = await fetch(requestUrl, {
-      method,
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature, "i-twilio-idempotency-token": randomBytes(8).toString("hex") },
-      body: method === "GET" ? undefined : new URLSearchParams(params),
-    });
-    const body = await response.text();
-    this.webhooks.push({ url: new URL(url).pathname, ms: performance.now() - started, status: response.status });
-    if (!response.ok) throw new Error(`${new URL(url).pathname} answered HTTP ${response.status}: ${body.slice(0, 200)}`);
+    const token = randomBytes(16).toString("hex");
+    const signer = { authToken: this.options.authToken, timeoutMs: this.options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS };
+    const attempts = this.variation.replay ? 2 : 1;
+    let body = "";
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const exchange = await sendWebhook(signer, url, method, params, token);
+      this.webhooks.push({ url: new URL(url).pathname, ms: exchange.ms, status: exchange.status });
+      // A refusal (4xx) of the first copy is the line's error even when the replay is accepted.
+      if (attempt === attempts - 1 || (exchange.status >= 400 && exchange.status < 500)) body = answerOf(exchange);
+    }
     return body;
   }
 
-  /** A callback Twilio sends later (status, recording, transcription), at a virtual time. */
-  defer(at: number, url: string, params: Record<string, string>) {
-    this.deferred.push({ at, url, params });
+  /** A callback Twilio sends after the call (action after a hang-up, status, recording, transcription), at a virtual time. */
+  defer(kind: CallbackKind, at: number, url: string, params: Record<string, string>, method = "POST") {
+    this.deferred.push({ kind, at, url, method, params });
   }
 
-  /** After the call: the deferred callbacks in virtual-time order, then the call's result. */
+  /** After the call: the deferred callbacks in virtual-time order (or the variation's order), then the call's result. */
   async finish(): Promise<CallResult> {
-    for (const callback of this.deferred.sort((a, b) => a.at - b.at)) {
+    const { order } = this.variation;
+    const rank = (callback: Deferred) => (order ? order.indexOf(callback.kind) : 0);
+    const callbacks = [...this.deferred].sort((a, b) => rank(a) - rank(b) || a.at - b.at);
+    for (const callback of callbacks) {
       try {
-        await this.post(callback.url, "POST", callback.params);
+        await this.post(callback.url, callback.method, callback.params);
       } catch (error) {
         this.errors.push((error as Error).message);
       }
@@ -132,6 +165,7 @@ export class CallState {
       endedAt: this.clock,
       bridgedLevel: this.bridgedLevel,
       webhooks: this.webhooks,
+      callbacks: callbacks.map((callback) => ({ kind: callback.kind, path: new URL(callback.url).pathname })),
       errors: this.errors,
     };
   }

@@ -1,4 +1,5 @@
 import { CallerHungUp, CallState, type CallResult, type CarrierOptions } from "./call-state.ts";
+import { PLAIN, type Variation } from "./chaos.ts";
 import { Leg } from "./leg.ts";
 import type { CallerBehaviour, EngineerBehaviour } from "./scenario.ts";
 import type { LegEnd } from "./verbs/verb.ts";
@@ -15,8 +16,8 @@ export class SimulatedCall {
   private readonly call: CallState;
   readonly callSid: string;
 
-  constructor(options: CarrierOptions, caller: CallerBehaviour, engineers: readonly EngineerBehaviour[]) {
-    this.call = new CallState(options, caller, engineers);
+  constructor(options: CarrierOptions, caller: CallerBehaviour, engineers: readonly EngineerBehaviour[], variation: Variation = PLAIN) {
+    this.call = new CallState(options, caller, engineers, variation);
     this.callSid = this.call.callSid;
   }
 
@@ -39,8 +40,8 @@ export class SimulatedCall {
       if (error instanceof CallerHungUp) call.note("caller", "hangs up", "caller hangs up");
       else call.fail((error as Error).message);
     }
-    // After the call: the number's status callback, then recording and transcription callbacks, in virtual time.
-    call.defer(call.clock, `${target}/voice/status`, leg.params({ CallStatus: status, CallDuration: String(Math.round(call.clock)) }));
+    // After the call: the number's status callback, with the other end-of-call callbacks, in virtual time (or permuted).
+    call.defer("status", call.clock, `${target}/voice/status`, leg.params({ CallStatus: status, CallDuration: String(Math.round(call.clock)) }));
     return call.finish();
   }
 

@@ -1,5 +1,6 @@
 import type { CallState } from "./call-state.ts";
 import { parseTwiml, TwimlError, type Verb } from "./twiml-parser.ts";
+import { WebhookError } from "./webhook.ts";
 import { dial } from "./verbs/dial.ts";
 import { gather } from "./verbs/gather.ts";
 import { hangup } from "./verbs/hangup.ts";
@@ -67,9 +68,10 @@ export class Leg implements LegContext {
     return { then: "request", request: this.requestFor(verb, url, extra) };
   }
 
-  async actionAfterHangUp(verb: Verb, extra: Record<string, string>): Promise<void> {
+  actionAfterHangUp(verb: Verb, extra: Record<string, string>): void {
+    // Requested after the call like the other end-of-call callbacks, in no promised order with them.
     const { url, method, params } = this.requestFor(verb, verb.attrs.action, { ...extra, CallStatus: "completed" });
-    await this.call.post(url, method, params);
+    this.call.defer("action", this.call.clock, url, params, method);
   }
 
   private requestFor(verb: Verb, url: string | undefined, extra: Record<string, string>): DocumentRequest {
@@ -92,8 +94,7 @@ export class Leg implements LegContext {
   }
 
   private async runDocument(request: DocumentRequest): Promise<Exclude<Next, { then: "continue" }>> {
-    const xml = await this.call.post(request.url, request.method, request.params);
-    this.documentUrl = request.url;
+    const xml = await this.fetchDocument(request);
     // The whole document is checked before any verb runs: a forbidden verb is reported even where a
     // <Gather> action or a <Hangup> before it means it would never run.
     const steps = this.parse(xml).map((verb) => ({ verb, runner: this.runnerFor(verb) }));
@@ -103,6 +104,33 @@ export class Leg implements LegContext {
     }
     // Twilio: a document that runs out of verbs ends the leg.
     return { then: "end", end: { how: "finished" } };
+  }
+
+  /**
+   * The leg's next TwiML. When the line fails the caller's leg (no answer in 15 s, no connection, an HTTP
+   * 5xx), Twilio requests the number's Fallback URL with the same parameters plus ErrorCode and ErrorUrl
+   * (twilio.com/docs/usage/security/availability-reliability); if that fails too, the caller hears an
+   * application error and the call ends. The Fallback URL belongs to the number the caller dialled, so an
+   * engineer's leg has none: its failure ends that leg.
+   */
+  private async fetchDocument(request: DocumentRequest): Promise<string> {
+    try {
+      const xml = await this.call.post(request.url, request.method, request.params);
+      this.documentUrl = request.url;
+      return xml;
+    } catch (error) {
+      if (!(error instanceof WebhookError) || !error.fallsBack || this.spec.kind !== "caller") throw error;
+      const fallback = `${this.call.options.target}/voice/fallback`;
+      this.call.note("carrier", "note", `${error.message}: Twilio requests the Fallback URL /voice/fallback (ErrorCode ${error.errorCode})`);
+      try {
+        const xml = await this.call.post(fallback, "POST", { ...request.params, ErrorCode: error.errorCode, ErrorUrl: error.url });
+        this.documentUrl = fallback;
+        return xml;
+      } catch (fallbackError) {
+        this.call.note("caller", "hears", "(an application error has occurred; the call ends)");
+        throw new Error(`${error.message}; the Fallback URL failed too (${(fallbackError as Error).message}): the caller heard an application error and the call ended`);
+      }
+    }
   }
 
   private parse(xml: string): Verb[] {

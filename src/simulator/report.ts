@@ -2,20 +2,33 @@ import type { CallReport, DrillReport, ScenarioReport } from "./scenario-runner.
 
 /** The drill's report for people (text), for tools (JSON), for CI pipelines (JUnit) and for auditors (HTML). */
 
+import { CALLBACK_NAMES } from "./chaos.ts";
+import { floors } from "./floors.ts";
+
 const secs = (value: number | null) => (value === null ? "—" : `${value.toFixed(1)} s`);
+
+/** A scenario's name, with the chaos order it ran in: a failure must say which order broke the line. */
+const title = (scenario: ScenarioReport) => (scenario.variant ? `${scenario.name} [${scenario.variant}]` : scenario.name);
+
+/** "first ring 7.2 s, human at 21.0 s (floor 18.0 s)": each milestone beside what the line imposed of it. */
+export function milestones(call: CallReport): string {
+  const floor = floors(call.events, call.timings);
+  const beside = (at: number | null, least: number | null) => `${secs(at)}${least !== null && at !== null && least < at ? ` (floor ${secs(least)})` : ""}`;
+  const end = call.timings.humanAt !== null ? `human at ${beside(call.timings.humanAt, floor.human)}` : call.timings.beepAt !== null ? `beep at ${beside(call.timings.beepAt, floor.beep)}` : "no human";
+  return `first ring ${secs(call.timings.firstRingAt)}, ${end}`;
+}
 
 export function progressLine(scenario: ScenarioReport): string {
   if (scenario.skipped) return `- ${scenario.name}  skipped: ${scenario.skipped}`;
   const mark = scenario.passed ? "✔" : "✘";
-  const calls = scenario.calls
-    .map((c) => `${c.caller}: first ring ${secs(c.timings.firstRingAt)}, ${c.timings.humanAt !== null ? `human at ${secs(c.timings.humanAt)}` : c.timings.beepAt !== null ? `beep at ${secs(c.timings.beepAt)}` : "no human"}`)
-    .join("; ");
-  return `${mark} ${scenario.name}  (${scenario.file}, ${scenario.realMs} ms real)  ${calls}`;
+  const calls = scenario.calls.map((c) => `${c.caller}: ${milestones(c)}`).join("; ");
+  return `${mark} ${title(scenario)}  (${scenario.file}, ${scenario.realMs} ms real)  ${calls}`;
 }
 
 function callText(call: CallReport): string[] {
   const lines = [`    call ${call.callSid} from ${call.caller}${call.incidentId ? ` → ${call.incidentId}` : ""}`];
   for (const event of call.events) lines.push(`      [${event.t.toFixed(1).padStart(6)} s] ${event.party} ${event.kind}: ${event.text}`);
+  if (call.callbacks.length) lines.push(`    after the call: ${call.callbacks.map((c) => `${CALLBACK_NAMES[c.kind]} ${c.path}`).join(" → ")}`);
   for (const check of call.checks) {
     const mark = check.ok === null ? "·" : check.ok ? "✔" : "✘";
     lines.push(check.ok === false ? `    ${mark} ${check.name}: expected ${check.expected}, saw ${check.actual}` : `    ${mark} ${check.name}: ${check.ok === null ? `not checked (${check.actual})` : check.actual}`);
@@ -26,7 +39,7 @@ function callText(call: CallReport): string[] {
 export function textReport(report: DrillReport, { transcripts = true } = {}): string {
   const lines: string[] = [];
   for (const scenario of report.scenarios) {
-    lines.push(`── ${scenario.skipped ? "-" : scenario.passed ? "✔" : "✘"} ${scenario.name} (${scenario.file})`);
+    lines.push(`── ${scenario.skipped ? "-" : scenario.passed ? "✔" : "✘"} ${title(scenario)} (${scenario.file})`);
     if (scenario.skipped) lines.push(`    skipped: ${scenario.skipped}`);
     if (scenario.description) lines.push(`    ${scenario.description.trim()}`);
     for (const call of scenario.calls) lines.push(...(transcripts ? callText(call) : callText(call).filter((line) => !line.startsWith("      ["))));
@@ -36,7 +49,7 @@ export function textReport(report: DrillReport, { transcripts = true } = {}): st
   const skipped = report.scenarios.length - ran;
   lines.push(
     "",
-    `drill against ${report.target}: ${ran - failed.length} of ${ran} scenarios passed${skipped ? `, ${skipped} skipped` : ""}${failed.length ? ` — failed: ${failed.map((s) => s.name).join(", ")}` : ""} (${report.realMs} ms real)`,
+    `drill against ${report.target}: ${ran - failed.length} of ${ran} scenarios passed${skipped ? `, ${skipped} skipped` : ""}${failed.length ? ` — failed: ${failed.map(title).join(", ")}` : ""} (${report.realMs} ms real)`,
   );
   return lines.join("\n");
 }
@@ -53,11 +66,11 @@ export function junitReport(report: DrillReport): string {
       const failures = call.checks.filter((c) => c.ok === false);
       const body = failures.map((f) => `      <failure message="${xml(`${f.name}: expected ${f.expected}, saw ${f.actual}`)}" type="expectation"/>`).join("\n");
       const out = `      <system-out>${xml(callText(call).join("\n"))}</system-out>`;
-      return `    <testcase classname="${xml(scenario.file)}" name="${xml(`${scenario.name} — ${call.caller}`)}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${body ? `${body}\n` : ""}${out}\n    </testcase>`;
+      return `    <testcase classname="${xml(scenario.file)}" name="${xml(`${title(scenario)} — ${call.caller}`)}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${body ? `${body}\n` : ""}${out}\n    </testcase>`;
     });
-    const skipped = scenario.skipped ? `    <testcase classname="${xml(scenario.file)}" name="${xml(scenario.name)}"><skipped message="${xml(scenario.skipped)}"/></testcase>` : "";
+    const skipped = scenario.skipped ? `    <testcase classname="${xml(scenario.file)}" name="${xml(title(scenario))}"><skipped message="${xml(scenario.skipped)}"/></testcase>` : "";
     const failures = scenario.calls.filter((c) => !c.passed).length;
-    return `  <testsuite name="${xml(scenario.name)}" tests="${Math.max(scenario.calls.length, 1)}" failures="${failures}" skipped="${scenario.skipped ? 1 : 0}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${[...cases, skipped].filter(Boolean).join("\n")}\n  </testsuite>`;
+    return `  <testsuite name="${xml(title(scenario))}" tests="${Math.max(scenario.calls.length, 1)}" failures="${failures}" skipped="${scenario.skipped ? 1 : 0}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${[...cases, skipped].filter(Boolean).join("\n")}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="emergency-line drill" time="${(report.realMs / 1000).toFixed(3)}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
@@ -106,7 +119,7 @@ export function htmlReport(report: DrillReport): string {
 <details><summary>Transcript</summary><table>${transcript}</table></details>
 </article>`;
     });
-    return `<section><h2>${scenario.passed ? "✔" : "✘"} ${xml(scenario.name)}</h2><p>${xml(scenario.description ?? "")} <code>${xml(scenario.file)}</code>${scenario.skipped ? ` — skipped: ${xml(scenario.skipped)}` : ""}</p>${calls.join("\n")}</section>`;
+    return `<section><h2>${scenario.passed ? "✔" : "✘"} ${xml(title(scenario))}</h2><p>${xml(scenario.description ?? "")} <code>${xml(scenario.file)}</code>${scenario.skipped ? ` — skipped: ${xml(scenario.skipped)}` : ""}</p>${calls.join("\n")}</section>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Drill report ${xml(report.startedAt)}</title>

@@ -3,14 +3,21 @@ import { extname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
-const phone = z.string().regex(/^\+[1-9]\d{6,14}$/, "an E.164 phone number such as +15557770001");
+const E164 = /^\+[1-9]\d{6,14}$/;
+const phone = z.string().regex(E164, "an E.164 phone number such as +15557770001");
+/** Twilio sends a withheld caller ID as From "anonymous" (or "unknown" when the network gave none). */
+export const WITHHELD = ["anonymous", "unknown"] as const;
+export const isE164 = (number: string) => E164.test(number);
 const seconds = z.number().min(0).max(3600);
 const digits = z.string().regex(/^[0-9#*]+$/, "keys: digits, # or *");
 
+/** Keys pressed at the whisper's first playings before the one that decides, e.g. ["*"] to hear it again. */
+const before = z.array(z.string().regex(/^[0-9#*]$/, "one key: a digit, # or *")).max(5).default([]);
+
 /** What one engineer's phone does when the line dials it. */
 export const engineerSchema = z.discriminatedUnion("does", [
-  z.object({ does: z.literal("accept"), answerAfter: seconds.default(5), talkFor: seconds.default(120) }).strict(),
-  z.object({ does: z.literal("decline"), answerAfter: seconds.default(5), press: digits.default("2") }).strict(),
+  z.object({ does: z.literal("accept"), answerAfter: seconds.default(5), talkFor: seconds.default(120), before }).strict(),
+  z.object({ does: z.literal("decline"), answerAfter: seconds.default(5), press: digits.default("2"), before }).strict(),
   // A personal voicemail: answers, plays its greeting over the whisper, never presses a key.
   z.object({ does: z.literal("voicemail"), answerAfter: seconds.default(15) }).strict(),
   z.object({ does: z.literal("no-answer") }).strict(),
@@ -21,9 +28,13 @@ export type EngineerBehaviour = z.infer<typeof engineerSchema>;
 
 export const callerSchema = z
   .object({
-    number: phone,
-    /** Whether the line under drill lists this number in DRILL_CALLERS (local drills configure it so). */
-    drill: z.boolean().default(true),
+    /** The caller ID, sent as From exactly: an E.164 number, or a withheld one. */
+    number: z.union([phone, z.enum(WITHHELD)]),
+    /**
+     * Whether the line under drill lists this number in DRILL_CALLERS (local drills configure it so).
+     * Default: true for a number; a withheld number cannot be listed, so its call is a real one.
+     */
+    drill: z.boolean().optional(),
     partner: z.object({ name: z.string().min(1), email: z.email().optional() }).strict().optional(),
     /** Keys pressed at each Gather the caller hears, in order; "" presses nothing. */
     keys: z.array(z.union([digits, z.literal("")])).default([]),
@@ -40,7 +51,14 @@ export const callerSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((caller, context) => {
+    if (isE164(caller.number)) return;
+    const why = "the line recognises drills and partners by the caller's number, and this one is withheld";
+    if (caller.drill) context.addIssue({ code: "custom", path: ["drill"], message: `cannot be true for a withheld number: ${why}` });
+    if (caller.partner) context.addIssue({ code: "custom", path: ["partner"], message: `cannot be set for a withheld number: ${why}` });
+  })
+  .transform((caller) => ({ ...caller, drill: caller.drill ?? isE164(caller.number) }));
 export type CallerBehaviour = z.infer<typeof callerSchema>;
 
 export const expectationSchema = z
@@ -51,7 +69,10 @@ export const expectationSchema = z
     attempts: z.array(z.enum(["accepted", "declined", "not-accepted", "no-answer", "busy", "failed", "canceled"])).optional(),
     incident: z.boolean().default(true),
     drill: z.boolean().optional(),
+    /** Posts to the mobilisation webhook for the incident; default: 1 with an incident, else 0. */
     mobilised: z.number().int().min(0).optional(),
+    /** Follow-up emails for the incident; default: 1 with an incident, else 0. More than expected fails. */
+    emails: z.number().int().min(0).optional(),
     email: z.object({ to: z.email().optional(), contains: z.array(z.string()).default([]), subjectContains: z.array(z.string()).default([]) }).strict().optional(),
     contact: z.object({ email: z.email().nullable().optional(), phone: z.string().nullable().optional() }).strict().optional(),
     maxSecondsToHuman: z.number().positive().optional(),

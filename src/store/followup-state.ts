@@ -34,6 +34,8 @@ export const caseSchema = z.object({
 });
 export type CaseState = z.infer<typeof caseSchema>;
 
+const PAGING_FAILURES_KEPT_MS = 24 * 3600 * 1000;
+
 /** The two deliveries of the follow-up, each recorded once on the incident. */
 export type DeliveryKind = "email" | "mobilise";
 
@@ -66,6 +68,24 @@ export class FollowupState {
     const first = await this.redis.hsetnx(key, `${step}:sentAt`, sentAt);
     if (first) await this.write(incidentId, step, { ...fields, state: "sent" });
     return first === 1;
+  }
+
+  /**
+   * Paging for a real incident finally failed: kept for a day, or until its page goes out after all (staff
+   * retry the job), so the console and /readyz can say that paging is failing.
+   */
+  async pagingFailed(incidentId: string, at: Date): Promise<void> {
+    const key = this.keys.pagingFailures();
+    await this.redis.multi().zadd(key, at.getTime(), incidentId).zremrangebyscore(key, "-inf", at.getTime() - PAGING_FAILURES_KEPT_MS).pexpire(key, PAGING_FAILURES_KEPT_MS).exec();
+  }
+
+  async pagingSent(incidentId: string): Promise<void> {
+    await this.redis.zrem(this.keys.pagingFailures(), incidentId);
+  }
+
+  /** Incidents whose paging failed in the last day, oldest first. */
+  async pagingFailures(now: Date): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.pagingFailures(), now.getTime() - PAGING_FAILURES_KEPT_MS, "+inf");
   }
 
   /** Moves the case to `to` only if it is in one of `from`, atomically; returns whether it moved. */

@@ -15,7 +15,7 @@ export interface JournalEffects {
   /** The caller hung up with no outcome recorded: what that means at this stage (the call's flow decides). */
   onHangup(stage: Stage): HangupDecision;
   /** Redis holds the incident: make sure its follow-up exists (called on every raise; idempotent). */
-  incidentRaised(incident: { incidentId: string; outcome: Outcome; emailDelayMs: number; first: boolean }): Promise<void>;
+  incidentRaised(incident: { incidentId: string; callSid: string; outcome: Outcome; emailDelayMs: number; first: boolean }): Promise<void>;
   /** Redis holds a transcription for the call. */
   transcriptionStored(callSid: string): Promise<void>;
 }

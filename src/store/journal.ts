@@ -112,7 +112,7 @@ export class Journal {
         // The follow-up is ensured on every raise, replays included: a crash between raising and queueing heals here.
         await Promise.all([
           raised && this.apply(raisedEvent(op)),
-          incidentId && this.effects.incidentRaised({ incidentId, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised }),
+          incidentId && this.effects.incidentRaised({ incidentId, callSid: op.callSid, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised }),
         ]);
         return { raised, incidentId };
       }

@@ -28,6 +28,8 @@ export function redisKeys(prefix: string) {
     timeline: (callSid: string) => `${prefix}call:${callSid}:timeline`,
     calls: () => `${prefix}calls`,
     caller: (number: string) => `${prefix}caller:${number}`,
+    callerGroup: (number: string) => `${prefix}caller:${number}:group`,
+    pagingFailures: () => `${prefix}paging-failures`,
     roster: () => `${prefix}roster`,
     drillReports: () => `${prefix}drill-reports`,
     incident: (id: string) => `${prefix}incident:${id}`,

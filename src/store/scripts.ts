@@ -9,6 +9,7 @@ const SCRIPTS = {
   raiseOnce: { file: "raise-once.lua", keys: 3 },
   appendOnce: { file: "append-once.lua", keys: 2 },
   transitionCase: { file: "transition-case.lua", keys: 1 },
+  recordCaller: { file: "record-caller.lua", keys: 2 },
 } as const;
 
 type Arg = string | number;
@@ -17,6 +18,7 @@ declare module "ioredis" {
     raiseOnce(call: string, incident: string, index: string, ...args: Arg[]): Result<number, Context>;
     appendOnce(call: string, timeline: string, ...args: Arg[]): Result<number, Context>;
     transitionCase(incident: string, ...args: Arg[]): Result<number, Context>;
+    recordCaller(calls: string, group: string, ...args: Arg[]): Result<[number, string], Context>;
   }
 }
 

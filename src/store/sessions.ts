@@ -32,6 +32,24 @@ export class CallSessions {
     return { meta: kept, created: stored.meta === JSON.stringify(meta) };
   }
 
+  /**
+   * A session rebuilt from a later webhook's own fields (the call's first webhook left none), so the incident
+   * the call raises can be read and followed up. It has a field of its own, written first-wins: a real
+   * session, stored before or replayed from a spool after, is the one read, and a replay changes nothing.
+   */
+  async reconstruct(meta: CallMeta, stage: Stage): Promise<CallMeta> {
+    const stored = await this.journal.write({
+      op: "hash",
+      callSid: meta.callSid,
+      setnx: { [RECONSTRUCTED_META]: JSON.stringify({ ...meta, reconstructed: true }), stage },
+      set: {},
+      indexAt: Date.parse(meta.startedAt),
+    });
+    const kept = callMetaSchema.parse(JSON.parse(stored[RECONSTRUCTED_META]!));
+    this.remember(kept);
+    return kept;
+  }
+
   async meta(callSid: string): Promise<CallMeta | null> {
     return (await this.get(callSid))?.meta ?? null;
   }
@@ -81,7 +99,7 @@ export class CallSessions {
       stored = cached ? { meta: JSON.stringify(cached) } : null;
     }
     const hash = this.journal.mergedHash(callSid, stored);
-    if (!hash?.meta) return null;
+    if (!hash?.meta && !hash?.[RECONSTRUCTED_META]) return null;
     const record = parseRecord(hash);
     this.remember(record.meta);
     return record;
@@ -102,6 +120,8 @@ export class CallSessions {
   }
 }
 
+const RECONSTRUCTED_META = "meta:reconstructed";
+
 // Enough for every call in progress on one instance during a major outage, and then some.
 const META_CACHE_SIZE = 10_000;
 
@@ -115,7 +135,7 @@ function parseRecord(hash: Record<string, string>): CallRecord {
   const decided = levels("decision:");
   const accepted = decided.find((level) => hash[`decision:${level}`] === "accepted");
   return callRecordSchema.parse({
-    meta: json("meta"),
+    meta: json("meta") ?? json(RECONSTRUCTED_META),
     stage: hash.stage ?? "greeting",
     level: Number(hash.level ?? 0),
     attempts: levels("attempt:").map((level) => json(`attempt:${level}`)),

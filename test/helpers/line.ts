@@ -57,6 +57,8 @@ export async function startTestLine(
     log?: Logger;
     /** Serve under the URL it listens on (for the simulator, which follows TwiML URLs), not a public name. */
     publicIsLocal?: boolean;
+    /** The line's clock (calls' start times, windows, incident ids), for tests that move time on. */
+    now?: () => Date;
   } = {},
 ): Promise<TestLine> {
   const prefix = options.prefix ?? uniquePrefix(name);
@@ -73,6 +75,7 @@ export async function startTestLine(
     host: "127.0.0.1",
     statusPage: options.statusPage,
     workers: options.workers ?? false,
+    now: options.now,
   });
   return {
     line,

@@ -6,7 +6,9 @@ import { nonEmpty, startSmtp, waitFor } from "../helpers/receivers.ts";
  * Twilio does not order a verb's action, the status callback, the recording status callback and the
  * transcription callback. Whatever the order, the call's outcome and its follow-up must be the same.
  */
-const STRANGER = "+447700900123";
+// A number per call: repeated calls from one number would join the first call's email (MISUSE_GROUP_MINUTES).
+let callers = 0;
+const stranger = () => `+4477009001${String(callers++).padStart(2, "0")}`;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
 let t: TestLine;
 
@@ -43,7 +45,7 @@ describe("the end of a voicemail, in every order Twilio may send it", () => {
     expect(orders).toHaveLength(24);
     const calls = await Promise.all(
       orders.map(async (order) => {
-        const c = new TestCall(t.twilio, STRANGER);
+        const c = new TestCall(t.twilio, stranger());
         await c.incoming();
         for (const level of [1, 2, 3]) await c.dialEnded(level, "no-answer");
         for (const step of order) expect((await steps[step](c)).status, step).toBe(200);
@@ -62,7 +64,7 @@ describe("the end of a voicemail, in every order Twilio may send it", () => {
 
   it("sends at once, without waiting for a transcription, when the recording is too short or too long to transcribe", async () => {
     for (const [seconds, statusFirst] of [[1, true], [2, false], [120, true], [130, false]] as const) {
-      const c = new TestCall(t.twilio, STRANGER);
+      const c = new TestCall(t.twilio, stranger());
       await c.incoming();
       for (const level of [1, 2, 3]) await c.dialEnded(level, "no-answer");
       // Status callback first: the email is already held for a transcription when the action comes.
@@ -79,7 +81,7 @@ describe("the end of a voicemail, in every order Twilio may send it", () => {
 describe("a caller who hangs up while an engineer's phone rings, the Dial action first", () => {
   for (const level of [1, 3]) {
     it(`is abandoned at engineer ${level}, with no engineer dialled after the hang-up and no voicemail`, async () => {
-      const c = new TestCall(t.twilio, STRANGER);
+      const c = new TestCall(t.twilio, stranger());
       await c.incoming();
       for (let missed = 1; missed < level; missed++) await c.dialEnded(missed, "no-answer");
       // The hang-up cut the ringing short: the action says so in CallStatus, before the status callback.
@@ -98,7 +100,7 @@ describe("a caller who hangs up while an engineer's phone rings, the Dial action
   }
 
   it("is over even when no status callback ever comes", async () => {
-    const c = new TestCall(t.twilio, STRANGER);
+    const c = new TestCall(t.twilio, stranger());
     await c.incoming();
     await c.dialEndedAfterHangUp(1);
     const call = await api(`/api/calls/${c.callSid}`);

@@ -170,10 +170,10 @@ describe("metrics and logs of a whole call", () => {
     await voicemail.hungUp(60);
 
     const metrics = await (await get("/metrics")).text();
-    expect(metrics).toMatch(/emergency_line_calls_total\{outcome="connected"\} [1-9]/);
-    expect(metrics).toMatch(/emergency_line_calls_total\{outcome="voicemail"\} [1-9]/);
-    expect(metrics).toMatch(/emergency_line_engineer_legs_total\{result="busy"\} 3/);
-    expect(metrics).toMatch(/emergency_line_time_to_human_seconds_count [1-9]/);
+    expect(metrics).toMatch(/emergency_line_calls_total\{outcome="connected",drill="false"\} [1-9]/);
+    expect(metrics).toMatch(/emergency_line_calls_total\{outcome="voicemail",drill="false"\} [1-9]/);
+    expect(metrics).toMatch(/emergency_line_engineer_legs_total\{result="busy",drill="false"\} 3/);
+    expect(metrics).toMatch(/emergency_line_time_to_human_seconds_count\{drill="false"\} [1-9]/);
     expect(metrics).toMatch(/emergency_line_webhook_duration_seconds_count\{route="\/dial",status="200"\} [1-9]/);
     expect(metrics).toMatch(/emergency_line_queue_jobs\{queue="followup-email",state="(waiting|delayed)"\} [1-9]/);
     expect(metrics).toContain("emergency_line_spooled_writes 0");

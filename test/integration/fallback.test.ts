@@ -1,9 +1,11 @@
 import express from "express";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { twimlRoute } from "../../src/line/twiml-route.ts";
-import { ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { SimulatedCall } from "../../src/simulator/carrier.ts";
+import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
+import { ACCOUNT_SID, AUTH_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
 
 const numberDialled = (twiml: string) => /<Number[^>]*>([^<]+)<\/Number>/.exec(twiml)?.[1];
 let t: TestLine;
@@ -27,7 +29,7 @@ describe("POST /voice/fallback (the number's Fallback URL)", () => {
     });
     expect(answer.status).toBe(200);
     expect(numberDialled(answer.body)).toBe(ENGINEERS[2]!.number);
-    expect(answer.body).not.toContain("You have reached");
+    expect(answer.body).not.toContain("Emergency on-call line.");
     const call = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
     expect(call.attempts.map((a: { level: number }) => a.level)).toEqual([1, 2]);
     expect(call.timeline.map((e: { event: string }) => e.event)).toContain("webhook.fallback");
@@ -92,3 +94,36 @@ describe("a webhook past its deadline", () => {
   });
 });
 
+
+describe("end to end: the carrier gives up on a slow webhook and asks the Fallback URL", () => {
+  it("resumes at the right engineer, never back at the greeting and engineer 1", async () => {
+    const line = await startTestLine("fallback-e2e", { publicIsLocal: true, env: { WEBHOOK_DEADLINE_MS: "5000" } });
+    // Engineer 2's Dial action is made slow on purpose, once: longer than the carrier waits.
+    const recordAttempt = line.line.sessions.recordAttempt.bind(line.line.sessions);
+    let slowed = 0;
+    const spy = vi.spyOn(line.line.sessions, "recordAttempt").mockImplementation(async (callSid, attempt) => {
+      if (attempt.level === 2 && slowed++ === 0) await new Promise((resolve) => setTimeout(resolve, 1500));
+      return recordAttempt(callSid, attempt);
+    });
+    try {
+      const call = new SimulatedCall(
+        { target: line.line.url, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, lineNumber: "+15550009999", webhookTimeoutMs: 500 },
+        callerSchema.parse({ number: "+15557770001" }),
+        [engineerSchema.parse({ does: "no-answer" }), engineerSchema.parse({ does: "no-answer" }), engineerSchema.parse({ does: "accept", answerAfter: 3 })],
+      );
+      const result = await call.run();
+      expect(result.errors).toEqual([]);
+      expect(result.bridgedLevel).toBe(3);
+      expect(result.events.some((e) => e.party === "carrier" && /fallback/i.test(e.text))).toBe(true);
+      const view = (await line.twilio.api(`/api/calls/${call.callSid}`)).json;
+      expect(view.outcome).toBe("connected");
+      const events: { event: string; level?: number }[] = view.timeline;
+      expect(events.filter((e) => e.event === "engineer.dialled").map((e) => e.level)).toEqual([1, 2, 3]);
+      expect(events.filter((e) => e.event === "call.received")).toHaveLength(1);
+      expect(events.map((e) => e.event)).toContain("webhook.fallback");
+    } finally {
+      spy.mockRestore();
+      await line.stop();
+    }
+  });
+});

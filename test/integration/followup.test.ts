@@ -1,66 +1,14 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
 import { jobId } from "../../src/followup/jobs/incident-job.ts";
-import { CONSOLE_TOKEN, DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
-import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
+import { PARTNER, startFollowupRig } from "../helpers/followup-rig.ts";
+import { CONSOLE_TOKEN, DRILL_CALLER, TestCall } from "../helpers/line.ts";
+import { nonEmpty, waitFor } from "../helpers/receivers.ts";
 
-const PARTNER = "+15557770001";
 const STRANGER = "+447700900123";
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
-let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-let partnersFile: string;
-const lines: TestLine[] = [];
-
-beforeAll(async () => {
-  smtp = await startSmtp();
-  hook = await startWebhookReceiver();
-  partnersFile = join(mkdtempSync(join(tmpdir(), "el-followup-")), "partners.json");
-  writeFileSync(partnersFile, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test" } }));
-});
-afterAll(async () => {
-  for (const line of lines) await line.stop();
-  await smtp.close();
-  await hook.close();
-});
-
-async function line(name: string, env: Record<string, string> = {}) {
-  const t = await startTestLine(name, {
-    workers: true,
-    env: {
-      SMTP_URL: smtp.url,
-      PARTNERS_FILE: partnersFile,
-      MOBILISE_WEBHOOK_URL: `${hook.base}/real/${name}`,
-      MOBILISE_DRILL_WEBHOOK_URL: `${hook.base}/drill/${name}`,
-      SUPPORT_EMAIL: "support@platform.test",
-      FOLLOWUP_FROM: "On-call <oncall@platform.test>",
-      FOLLOWUP_ATTEMPTS: "3",
-      FOLLOWUP_RETRY_DELAY_MS: "50",
-      TRANSCRIPTION_WAIT_SECONDS: "30",
-      ...env,
-    },
-  });
-  lines.push(t);
-  return t;
-}
-
-const mailsFor = (incidentId: string) => smtp.messages.filter((m) => m.mail.subject?.includes(incidentId));
-const postsTo = (path: string) => hook.posts.filter((p) => p.path === path);
-
-async function voicemailCall(t: TestLine, from: string, transcript: string | null) {
-  const c = new TestCall(t.twilio, from);
-  await c.incoming();
-  for (const level of [1, 2, 3]) await c.dialEnded(level, "no-answer");
-  await c.recorded(40);
-  await c.hungUp(120);
-  if (transcript !== null) await c.transcribed(transcript);
-  const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
-  return { c, incidentId: incidentId as string };
-}
-
-const incident = async (t: TestLine, id: string) => (await t.twilio.api(`/api/incidents/${id}`)).json;
+const rig = await startFollowupRig();
+const { smtp, line, incident, voicemailCall, mailsFor, postsTo } = rig;
+afterAll(() => rig.close());
 
 describe("a call that ends in voicemail", () => {
   it("sends one email to the transcribed address asking for every item, and mobilises once", async () => {
@@ -79,6 +27,9 @@ describe("a call that ends in voicemail", () => {
     }
     expect(mail!.mail.text).toContain(`write to support@platform.test quoting ${incidentId}`);
     expect(mail!.mail.text).toContain("72 hours");
+    // Paging is configured for it: the email may say so, though it cannot know the page went out already.
+    expect(mail!.mail.text).toContain("our on-call engineers have been alerted");
+    expect(mail!.mail.text).not.toContain("paged");
 
     const view = await waitFor(async () => {
       const v = await incident(t, incidentId);

@@ -75,7 +75,7 @@ describe("the greeting with a status page that never answers", () => {
       const started = Date.now();
       const answer = await new TestCall(t.twilio, "+15557770001").incoming();
       expect(Date.now() - started).toBeLessThan(2000);
-      expect(answer.body).toContain("You have reached the emergency on-call line");
+      expect(answer.body).toContain("Emergency on-call line.");
       expect(answer.body).toContain("<Dial");
     } finally {
       await t.stop();

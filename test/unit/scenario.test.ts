@@ -55,3 +55,16 @@ describe("scenario files", () => {
     expect(message).not.toContain("b.yaml");
   });
 });
+
+describe("callers as they really are", () => {
+  it("accepts a withheld caller ID (anonymous, unknown) as a real, non-drill call, and refuses it as a drill caller or partner", () => {
+    const ok = file("withheld.yaml", "name: w\ncalls:\n  - caller: { number: anonymous }\n    engineers: [{ does: accept, before: ['*'] }]\n    expect: { emails: 1 }\n");
+    const caller = loadScenario(ok).calls[0]!.caller;
+    expect(caller).toMatchObject({ number: "anonymous", drill: false });
+    expect(loadScenario(ok).calls[0]!.engineers[0]).toMatchObject({ does: "accept", before: ["*"] });
+    const drill = file("withheld-drill.yaml", "name: w\ncalls:\n  - caller: { number: unknown, drill: true }\n    engineers: [{ does: busy }]\n    expect: {}\n");
+    expect(refusal(() => loadScenario(drill))).toContain(`${drill}: at calls.0.caller.drill: cannot be true for a withheld number`);
+    const other = file("private.yaml", "name: w\ncalls:\n  - caller: { number: private }\n    engineers: [{ does: busy }]\n    expect: {}\n");
+    expect(refusal(() => loadScenario(other))).toContain(`${other}: at calls.0.caller.number`);
+  });
+});

@@ -4,6 +4,7 @@ import { timeline } from "../../call/timeline-events.ts";
 import type { Config } from "../../config.ts";
 import { deliver, type DeliverDeps } from "../deliver.ts";
 import { composeFollowup } from "../followup-message.ts";
+import { mayClaimAlerted } from "../paging.ts";
 import { incidentJobSchema } from "./incident-job.ts";
 
 /** The follow-up email to the partner, asking for what engineers need; its send starts the case hold. */
@@ -22,7 +23,10 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
   const messageDomain = new URL(config.PUBLIC_BASE_URL).hostname || "emergency-line";
   return async (job) => {
     const result = await deliver(deps, job, "email", async (incident) => {
-      const email = composeFollowup(incident, { supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, messageDomain });
+      // A repeated call from the same number: the partner already has the first call's email and case.
+      if (incident.groupedWith) return { skipped: `grouped with ${incident.groupedWith}` };
+      const alerted = mayClaimAlerted(incident, config);
+      const email = composeFollowup(incident, { supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, messageDomain, alerted });
       const info = await transport.sendMail({
         from: config.FOLLOWUP_FROM,
         to: email.to,
@@ -40,8 +44,9 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
         event: (at) => timeline.emailSent(at, email.to, email.recipientSource),
       };
     });
-    // Also on a retry that finds the email already sent: a crash may have come between send and hold.
-    await deps.startHold(incidentJobSchema.parse(job.data).incidentId);
+    // Also on a retry that finds the email already sent: a crash may have come between send and hold. A
+    // skipped email has no hold: nothing was asked of the partner.
+    if (!("skipped" in result)) await deps.startHold(incidentJobSchema.parse(job.data).incidentId);
     return result;
   };
 }

@@ -10,6 +10,7 @@ export const MOBILISE_QUEUE = "mobilise";
 export { incidentJobSchema as mobiliseJobSchema } from "./incident-job.ts";
 
 const MOBILISE_TIMEOUT_MS = 10_000;
+const REFUSED_EVENT = [400, 422];
 
 export function mobiliseProcessor(deps: DeliverDeps & { config: Config }): Processor {
   return (job) => deliver(deps, job, "mobilise", (incident) => mobilise(deps.config, incident));
@@ -24,13 +25,15 @@ async function mobilise(config: Config, incident: IncidentView): Promise<Sent | 
     body: JSON.stringify(request.body),
     signal: AbortSignal.timeout(MOBILISE_TIMEOUT_MS),
   });
-  await response.body?.cancel();
   if (!response.ok) {
-    const message = `webhook answered HTTP ${response.status}`;
-    // A 4xx other than 408/429 says the request itself is wrong: retrying cannot help.
-    if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) throw new UnrecoverableError(message);
+    const said = (await response.text().catch(() => "")).replace(/\s+/g, " ").trim().slice(0, 200);
+    const message = `webhook answered HTTP ${response.status}${said ? `: ${said}` : ""}`;
+    // Only a refused event is final (PagerDuty answers 400 to an invalid event): a 401, 403 or 404 is as
+    // likely a receiver being deployed or reconfigured, so the page is tried again like any other failure.
+    if (REFUSED_EVENT.includes(response.status)) throw new UnrecoverableError(message);
     throw new Error(message);
   }
+  await response.body?.cancel();
   return {
     fields: { target: request.target, httpStatus: response.status },
     event: (at) => timeline.mobiliseSent(at, request.target, response.status),

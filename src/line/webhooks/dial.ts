@@ -1,31 +1,40 @@
 import { engineerAt } from "../../call/engineers.ts";
 import { afterDial, isCallOver, legResult, looksLikeConversation, type AfterDial } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
+import { drillLabel } from "../../metrics.ts";
 import type { LineContext } from "../context.ts";
 import { dialActionParams, levelQuery } from "../params.ts";
 
 /** POST /voice/dial?level=N: the Dial action, when engineer N's leg ended. Records the leg, then what's next. */
 export function dialWebhook(line: LineContext) {
-  const { sessions, timeline, metrics, roster } = line.deps;
+  const { sessions, timeline, incidents, metrics, roster } = line.deps;
   return line.route({
     body: dialActionParams,
     query: levelQuery,
     answer: async (p) => {
-      const call = await sessions.get(p.CallSid);
+      let call = await sessions.get(p.CallSid);
+      if (!call) {
+        await line.sessionOf(p, "hunting");
+        call = await sessions.get(p.CallSid);
+      }
       if (!call) throw new Error(`no session for call ${p.CallSid}`);
       const { meta } = call;
       const level = p.level;
       const callOver = call.endedAt !== null || isCallOver(p.CallStatus);
-      const result = legResult({
-        dialStatus: p.DialCallStatus,
-        answered: call.answeredLevels.includes(level),
-        decision: call.acceptedLevel === level ? "accepted" : call.declinedLevels.includes(level) ? "declined" : null,
-        callOver,
-      });
+      const answered = call.answeredLevels.includes(level);
+      const decision = call.acceptedLevel === level ? "accepted" : call.declinedLevels.includes(level) ? "declined" : null;
+      // A leg dialled before its session was reconstructed left no trace in it: read it as the fallback does.
+      const unknownLeg = meta.reconstructed && !answered && decision === null;
+      const conversation = unknownLeg && looksLikeConversation(p.DialCallStatus, p.DialCallDuration);
+      const result = conversation ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered, decision, callOver });
       const seconds = p.DialCallDuration ?? 0;
       const engineer = meta.engineers[level - 1]!;
       const first = await sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
-      if (first) metrics.legs.inc({ result });
+      if (first) metrics.legs.inc({ result, drill: drillLabel(meta.drill) });
+      if (conversation) {
+        await sessions.setStage(p.CallSid, "connected", level);
+        await incidents.raiseOnce(p.CallSid, "connected");
+      }
       await timeline.append(p.CallSid, events.legEnded(line.stamp(), level, engineerAt(meta.engineers, level), result, seconds));
       const next = afterDial({ level, levels: meta.engineers.length, result, callOver });
       await line.endIfOver(p);

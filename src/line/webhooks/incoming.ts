@@ -12,14 +12,16 @@ export function incomingWebhook(line: LineContext) {
     answer: async (p, requestLog) => {
       // Unreadable (Redis away) counts as a new call: its session is then spooled like any other write,
       // so a call that starts during an outage still gets its incident once Redis is back.
+      // A session reconstructed from a later webhook (this one came late) gives way to the real one.
       let meta = await sessions.meta(p.CallSid).catch(() => null);
-      if (!meta) {
+      if (!meta || meta.reconstructed) {
         const caller = identifyCaller(config, p.From);
-        const [callsInLastDay, statusNotice, engineers] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident(), roster.current()]);
+        // The number's group is decided here, once: repeated calls page under the first call's incident.
+        const [use, statusNotice, engineers] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident(), roster.current()]);
         meta = (
-          await sessions.start({ callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: line.stamp(), engineers, statusNotice, callsInLastDay })
+          await sessions.start({ callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: line.stamp(), engineers, statusNotice, ...use, reconstructed: false })
         ).meta;
-        requestLog.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill }, "call received");
+        requestLog.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
       }
       await timeline.append(p.CallSid, events.received(line.stamp(), { from: meta.from, partner: meta.partner?.name ?? null, drill: meta.drill }));
       if (meta.statusNotice) {

@@ -9,7 +9,7 @@ export function noticeWebhook(line: LineContext) {
   return line.route({
     body: gatherParams,
     answer: async (p) => {
-      const meta = await line.requireMeta(p.CallSid);
+      const meta = await line.sessionOf(p, "notice");
       const hunt = noticeChoice(p.Digits) === "hunt";
       await timeline.append(p.CallSid, events.noticeChoice(line.stamp(), p.Digits ?? null, hunt));
       if (hunt) return line.dialStep(meta, 1, "hold");

@@ -9,6 +9,7 @@ export function recordingWebhook(line: LineContext) {
   return line.route({
     body: recordingParams,
     answer: async (p) => {
+      await line.sessionOf(p, "voicemail");
       await sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid ?? null, duration: p.RecordingDuration });
       await timeline.append(p.CallSid, events.recorded(line.stamp(), p.RecordingDuration, p.Digits === "hangup"));
       // The email waits for the transcription, which may name the contact, unless it came first or never will.
@@ -34,6 +35,7 @@ export function recordingStatusWebhook(line: LineContext) {
   return line.route({
     body: recordingStatusParams,
     answer: async (p) => {
+      await line.sessionIfRaised(p.CallSid);
       await sessions.setRecording(p.CallSid, "status", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration ?? 0, status: p.RecordingStatus });
       await timeline.append(p.CallSid, events.recordingStatus(line.stamp(), p.RecordingSid, p.RecordingStatus));
       return line.twiml({ step: "empty" });

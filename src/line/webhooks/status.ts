@@ -8,7 +8,11 @@ export function statusWebhook(line: LineContext) {
   return line.route({
     body: statusCallbackParams,
     answer: async (p) => {
-      if (isCallOver(p.CallStatus)) await incidents.callEnded(p.CallSid, { callStatus: p.CallStatus, duration: p.CallDuration ?? null });
+      if (isCallOver(p.CallStatus)) {
+        // A call over that the line never saw start still happened: its incident needs a session to be whole.
+        await line.sessionOf(p, "greeting");
+        await incidents.callEnded(p.CallSid, { callStatus: p.CallStatus, duration: p.CallDuration ?? null });
+      }
       return line.twiml({ step: "empty" });
     },
     fallback: () => line.twiml({ step: "empty" }),

@@ -8,6 +8,7 @@ export function transcriptionWebhook(line: LineContext) {
   return line.route({
     body: transcriptionParams,
     answer: async (p) => {
+      await line.sessionIfRaised(p.CallSid);
       const text = p.TranscriptionText ?? "";
       await sessions.setTranscription(p.CallSid, { status: p.TranscriptionStatus, text, sid: p.TranscriptionSid ?? null });
       await timeline.append(p.CallSid, events.transcribed(line.stamp(), p.TranscriptionStatus, text));

@@ -2,6 +2,7 @@ import { identifyCaller } from "../../call/callers.ts";
 import { engineerAt } from "../../call/engineers.ts";
 import { whisperKey } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
+import { drillLabel } from "../../metrics.ts";
 import type { LineContext } from "../context.ts";
 import { callParams, gatherParams, whisperQuery } from "../params.ts";
 
@@ -44,7 +45,7 @@ export function whisperAnswerWebhook(line: LineContext) {
       await sessions.setStage(p.parent, "connected", p.level);
       const firstAcceptance = await timeline.append(p.parent, events.accepted(line.stamp(), p.level, who));
       await incidents.raiseOnce(p.parent, "connected");
-      if (firstAcceptance) metrics.timeToHuman.observe((now().getTime() - Date.parse(meta.startedAt)) / 1000);
+      if (firstAcceptance) metrics.timeToHuman.observe({ drill: drillLabel(meta.drill) }, (now().getTime() - Date.parse(meta.startedAt)) / 1000);
       return line.twiml({ step: "whisper-accepted" });
     },
     // Without the session, the engineer's leg still says who calls (its From), so the keys work the same.

@@ -5,6 +5,10 @@ import { CONTINUE, type LegContext, type VerbRunner } from "./verb.ts";
 
 const BUSY_SECONDS = 3;
 const FAILED_SECONDS = 1;
+// Twilio lets a dialled phone ring about 5 s longer than asked: "we will add a 5-second buffer to the timeout
+// value you provide" (twilio.com/docs/voice/api/call-resource, Timeout). We take <Dial timeout> to do the same,
+// the reading that makes the caller wait longer: an engineer who does not answer costs them timeout + 5 s.
+const RING_GRACE_SECONDS = 5;
 
 /** One dialled <Number>: who it reaches and what their phone does. */
 interface DialledNumber {
@@ -14,13 +18,13 @@ interface DialledNumber {
   legSid: string;
 }
 
-/** The parameters a Dial's action gets: DialCallStatus, DialCallSid, DialCallDuration. */
+/** The parameters a Dial's action gets: DialCallStatus, DialCallSid, DialCallDuration, DialBridged. */
 type Outcome = Record<string, string>;
 
 type Answering = DialledNumber & { behaviour: Extract<EngineerBehaviour, { answerAfter: number }> };
 
-/** How the Dial ended, in the parameters Twilio gives its action (no talk time unless given). */
-const dialOutcome = (status: string, extra: Record<string, string> = {}): Outcome => ({ DialCallStatus: status, DialCallDuration: "0", ...extra });
+/** How the Dial ended, in the parameters Twilio gives its action (no talk time, no bridge, unless given). */
+const dialOutcome = (status: string, extra: Record<string, string> = {}): Outcome => ({ DialCallStatus: status, DialCallDuration: "0", DialBridged: "false", ...extra });
 
 /**
  * <Dial> with its <Number> nouns. Several Numbers ring at once and the first to answer wins. With an action,
@@ -41,16 +45,18 @@ async function ring(leg: LegContext, verb: Verb): Promise<Outcome> {
   const numbers: DialledNumber[] = verb.children.map((noun) => ({ noun, ...call.engineerAt(noun.text), legSid: sid("CA") }));
   for (const number of numbers) call.note(`engineer ${number.level}`, "rings", `${number.noun.text} rings (${number.behaviour.does})`);
 
+  const ringsFor = timeout + RING_GRACE_SECONDS;
   const answering = numbers
-    .filter((number): number is Answering => "answerAfter" in number.behaviour && number.behaviour.answerAfter < timeout)
+    .filter((number): number is Answering => "answerAfter" in number.behaviour && number.behaviour.answerAfter < ringsFor)
     .sort((a, b) => a.behaviour.answerAfter - b.behaviour.answerAfter)[0];
   if (answering) return answer(leg, verb, answering);
 
   const quick = numbers.every((number) => number.behaviour.does === "busy" || number.behaviour.does === "failed");
   const status = quick ? (numbers.some((number) => number.behaviour.does === "busy") ? "busy" : "failed") : "no-answer";
-  await waitWhileDialling(leg, verb, quick ? (status === "busy" ? BUSY_SECONDS : FAILED_SECONDS) : timeout, () => dialOutcome("canceled"));
+  const legSid = numbers[0]!.legSid;
+  await duringDial(leg, verb, () => dialOutcome(call.variation.hangUpDialStatus, { DialCallSid: legSid }), () => call.advance(quick ? (status === "busy" ? BUSY_SECONDS : FAILED_SECONDS) : ringsFor));
   for (const number of numbers) call.note(`engineer ${number.level}`, "misses", status);
-  return dialOutcome(status, { DialCallSid: numbers[0]!.legSid });
+  return dialOutcome(status, { DialCallSid: legSid });
 }
 
 /**
@@ -63,24 +69,24 @@ async function answer(leg: LegContext, verb: Verb, answering: Answering): Promis
   const { noun, behaviour, legSid } = answering;
   const party: Party = `engineer ${answering.level}`;
   const started = call.clock;
-  await waitWhileDialling(leg, verb, behaviour.answerAfter, () => dialOutcome("canceled"));
+  await duringDial(leg, verb, () => dialOutcome(call.variation.hangUpDialStatus, { DialCallSid: legSid }), () => call.advance(behaviour.answerAfter));
   call.note(party, "answers", behaviour.does === "voicemail" ? "a personal voicemail picks up" : "picks up");
   const answeredAt = call.clock;
-  const completed = () => dialOutcome("completed", { DialCallSid: legSid, DialCallDuration: String(Math.round(call.clock - answeredAt)) });
+  const completed = (bridged: boolean) => () => dialOutcome("completed", { DialCallSid: legSid, DialCallDuration: String(Math.round(call.clock - answeredAt)), DialBridged: String(bridged) });
   // sendDigits are played to the engineer's phone once it answers (extensions, PINs).
   if (noun.attrs.sendDigits) call.note("carrier", "note", `sends ${noun.attrs.sendDigits} to ${party}`);
 
-  if (noun.attrs.url && !(await whisper(leg, verb, answering, party))) {
+  if (noun.attrs.url && !(await duringDial(leg, verb, completed(false), () => whisper(leg, verb, answering, party)))) {
     call.note(party, "hangs up", "leg ended before the bridge");
-    return completed();
+    return completed(false)();
   }
   call.bridgedLevel = answering.level;
   call.humanAt ??= call.clock;
   const talkFor = behaviour.does === "accept" ? behaviour.talkFor : 0;
   call.note(party, "bridged", `caller and ${party} talk (${talkFor} s)`);
-  await waitWhileDialling(leg, verb, talkFor, completed);
+  await duringDial(leg, verb, completed(true), () => call.advance(talkFor));
   call.note(party, "hangs up", "engineer ends the conversation");
-  return { DialCallStatus: "completed", DialCallSid: legSid, DialCallDuration: String(Math.round(call.clock - started)) };
+  return { DialCallStatus: "completed", DialCallSid: legSid, DialCallDuration: String(Math.round(call.clock - started)), DialBridged: "true" };
 }
 
 /** Runs the Number's url document on the engineer's leg; true when it ends without hanging up (the bridge). */
@@ -99,23 +105,33 @@ async function whisper(leg: LegContext, verb: Verb, { noun, behaviour, legSid }:
       Direction: "outbound-dial",
       ApiVersion: "2010-04-01",
     },
-    // An engineer accepts with 1, declines with their key; a personal voicemail presses nothing.
-    keys: () => (behaviour.does === "accept" ? "1" : behaviour.does === "decline" ? behaviour.press : ""),
+    keys: engineerKeys(behaviour),
   });
   const end = await engineer.run(leg.resolve(noun.attrs.url), noun.attrs.method ?? "POST");
   return end.how === "finished";
 }
 
 /**
- * Time passes during the Dial (ringing, talking). If the caller hangs up meanwhile, the action is still
- * requested with how the Dial ended: Twilio's docs do not settle whether it is, and we take the harder case
- * for the line to get right (its answer is ignored, the call being over).
+ * The keys an engineer presses at each playing of the whisper: first those of `before` (such as "*" to hear
+ * it again), then 1 to accept or their key to decline, again at any later playing; a personal voicemail
+ * presses nothing.
  */
-async function waitWhileDialling(leg: LegContext, verb: Verb, seconds: number, outcome: () => Outcome) {
+function engineerKeys(behaviour: Answering["behaviour"]): () => string {
+  if (behaviour.does === "voicemail") return () => "";
+  const keys = [...behaviour.before, behaviour.does === "accept" ? "1" : behaviour.press];
+  return () => (keys.length > 1 ? keys.shift()! : keys[0]!);
+}
+
+/**
+ * Time passes during the Dial (ringing, the whisper, talking). If the caller hangs up meanwhile, Twilio
+ * still requests the action, with the caller's CallStatus completed and how the Dial ended, after the call
+ * and in no promised order with the status callback; its answer is ignored, the call being over.
+ */
+async function duringDial<T>(leg: LegContext, verb: Verb, outcome: () => Outcome, run: () => T | Promise<T>): Promise<T> {
   try {
-    leg.call.advance(seconds);
+    return await run();
   } catch (error) {
-    if (error instanceof CallerHungUp && verb.attrs.action) await leg.actionAfterHangUp(verb, outcome());
+    if (error instanceof CallerHungUp && verb.attrs.action) leg.actionAfterHangUp(verb, outcome());
     throw error;
   }
 }

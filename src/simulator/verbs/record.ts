@@ -1,8 +1,11 @@
 import { CallerHungUp, sid } from "../call-state.ts";
 import { CONTINUE, type VerbRunner } from "./verb.ts";
 
-// Twilio transcribes recordings of 2 minutes at most; longer ones come back failed.
-const MAX_TRANSCRIBED_SECONDS = 120;
+/**
+ * Twilio transcribes only recordings longer than 2 s and shorter than 120 s; outside those it logs warning
+ * 13617 and sends no transcription callback at all (twilio.com/docs/api/errors/13617).
+ */
+const transcribable = (seconds: number) => seconds > 2 && seconds < 120;
 
 /**
  * <Record>: the party's message after the beep (the caller's scenario voicemail; an engineer says nothing).
@@ -29,23 +32,32 @@ export const record: VerbRunner = async (leg, verb) => {
   call.clock += duration;
   const finishKey = (verb.attrs.finishOnKey ?? "1234567890*#").includes("#") ? "#" : (verb.attrs.finishOnKey ?? "")[0];
   if (!hangsUp && finishKey) call.note(leg.party, "presses", finishKey);
-  const recorded = { RecordingUrl: recordingUrl, RecordingSid: recordingSid, RecordingDuration: String(duration), Digits: hangsUp ? "hangup" : duration === maxLength ? "" : (finishKey ?? "") };
+  // The Record action's documented parameters are RecordingUrl, RecordingDuration and Digits
+  // (twilio.com/docs/voice/twiml/record); RecordingSid usually comes too, and a chaos run leaves it out.
+  const recorded = {
+    RecordingUrl: recordingUrl,
+    ...(call.variation.omitRecordingSid ? {} : { RecordingSid: recordingSid }),
+    RecordingDuration: String(duration),
+    Digits: hangsUp ? "hangup" : duration === maxLength ? "" : (finishKey ?? ""),
+  };
   const about = { AccountSid: call.options.accountSid, CallSid: leg.sid, RecordingSid: recordingSid, RecordingUrl: recordingUrl };
   if (verb.attrs.recordingStatusCallback) {
-    call.defer(call.clock + 1, leg.resolve(verb.attrs.recordingStatusCallback), { ...about, RecordingStatus: "completed", RecordingDuration: String(duration) });
+    call.defer("recording-status", call.clock + 1, leg.resolve(verb.attrs.recordingStatusCallback), { ...about, RecordingStatus: "completed", RecordingDuration: String(duration) });
   }
   if (verb.attrs.transcribe === "true" || verb.attrs.transcribeCallback) {
-    const status = duration > MAX_TRANSCRIBED_SECONDS ? "failed" : voicemail.transcription;
-    call.defer(call.clock + voicemail.transcriptionAfter, leg.resolve(verb.attrs.transcribeCallback), {
-      ...about,
-      TranscriptionSid: sid("TR"),
-      TranscriptionStatus: status,
-      TranscriptionText: status === "completed" ? voicemail.says : "",
-    });
+    if (!transcribable(duration)) call.note("carrier", "note", `no transcription: a ${duration} s recording is outside Twilio's 2 to 120 s (warning 13617)`);
+    else {
+      call.defer("transcription", call.clock + voicemail.transcriptionAfter, leg.resolve(verb.attrs.transcribeCallback), {
+        ...about,
+        TranscriptionSid: sid("TR"),
+        TranscriptionStatus: voicemail.transcription,
+        TranscriptionText: voicemail.transcription === "completed" ? voicemail.says : "",
+      });
+    }
   }
   if (hangsUp) {
     // Twilio still requests the action after a hang-up, and ignores what it answers.
-    await leg.actionAfterHangUp(verb, recorded);
+    leg.actionAfterHangUp(verb, recorded);
     throw new CallerHungUp();
   }
   return leg.action(verb, verb.attrs.action, recorded);

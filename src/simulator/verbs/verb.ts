@@ -47,8 +47,8 @@ export interface LegContext {
   resolve(url: string | undefined): string;
   /** The leg continues with the document a verb's action (or redirect) URL answers, requested by the verb's method. */
   action(verb: Verb, url: string | undefined, extra?: Record<string, string>): Next;
-  /** The party hung up during a verb: Twilio still requests its action, and ignores the TwiML it answers. */
-  actionAfterHangUp(verb: Verb, extra: Record<string, string>): Promise<void>;
+  /** The party hung up during a verb: Twilio still requests its action (after the call), and ignores the TwiML it answers. */
+  actionAfterHangUp(verb: Verb, extra: Record<string, string>): void;
   /** A leg a <Dial> on this one opens to an engineer's phone, ready to run its first document. */
   dialled(spec: Omit<LegSpec, "kind">): { run(url: string, method: string): Promise<LegEnd> };
 }
