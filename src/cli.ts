@@ -123,7 +123,7 @@ staff
     await staffCommand(async () => {
       const file = options.file ?? process.env.STAFF_FILE;
       if (!file) throw new Error("no staff file: pass --file or set STAFF_FILE");
-      await addToStaffFile(file, { name, email: options.email, role: options.role }, await readPassword(`Password for ${name}: `));
+      await addToStaffFile(file, { name, email: options.email, role: options.role }, () => readPassword(`Password for ${name}: `));
       console.log(`added ${name} <${options.email}> as ${options.role} to ${file}; restart the line to let them sign in`);
     });
   });

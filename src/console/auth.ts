@@ -102,8 +102,13 @@ export function staffGuard({ consoleToken, sessions, tokens, secure, maxMs }: { 
         next();
       };
     },
-    /** A signed-in person: a new session in Redis, its id in the cookie (which lasts no longer than the session may). */
-    async signIn(res: Response, actor: Actor & { via: "password" | "sso" }): Promise<void> {
+    /**
+     * A signed-in person: a new session in Redis, its new random id in the cookie (which lasts no longer than
+     * the session may). A session this browser had before ends: each sign-in gets an id nobody held before.
+     */
+    async signIn(req: Request, res: Response, actor: Actor & { via: "password" | "sso" }): Promise<void> {
+      const previous = cookie(req, SESSION_COOKIE);
+      if (previous) await sessions.end(previous);
       res.cookie(SESSION_COOKIE, await sessions.start(actor), { ...cookieOptions, maxAge: maxMs });
     },
     /** Ends this request's session in Redis (the cookie is worthless from now on, wherever a copy is) and clears it. */

@@ -70,6 +70,8 @@ describe("the audit trail records every change", () => {
     const ada = await signIn(t.line.url, PEOPLE.admin.email);
     await form(t.line.url, "/console/staff/sign-out-everywhere", { _csrf: ada.csrf, email: PEOPLE.viewer.email }, { cookie: ada.cookie });
 
+    await form(t.line.url, "/console/login", { email: "nobody@elsewhere.test", password: "a guess" });
+    expect(await latest("auth.sign-in-refused")).toMatchObject({ actor: "nobody@elsewhere.test", role: "", target: "nobody@elsewhere.test", after: { ip: "127.0.0.1" } });
     const vera_ = (await t.line.staff.audit.list({ person: "vera" })).map((e) => e.action);
     expect(vera_).toEqual(expect.arrayContaining(["auth.sign-in", "auth.sign-in-refused", "token.issued", "token.revoked", "auth.sign-out"]));
     expect(await latest("token.issued")).toMatchObject({ actor: PEOPLE.viewer.email, target: `${PEOPLE.viewer.email} token ${id}`, after: { id, label: "wallboard", role: "viewer" } });

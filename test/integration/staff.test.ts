@@ -47,6 +47,16 @@ describe("signing in with STAFF_FILE", () => {
     expect(await countKeys(t.redis, `${t.prefix}staff:session:`)).toBe(before);
   });
 
+  it("gives each sign-in a new session id, ending the one the browser held before", async () => {
+    const before = await signIn(t.line.url, PEOPLE.viewer.email);
+    const response = await form(t.line.url, "/console/login", { email: PEOPLE.viewer.email, password: PASSWORD }, { cookie: before.cookie });
+    expect(response.status).toBe(303);
+    const after = response.headers.getSetCookie().find((c) => c.startsWith("el_session="))!.split(";")[0]!;
+    expect(after).not.toBe(before.cookie);
+    expect((await page("/console", before.cookie)).status).toBe(401);
+    expect((await page("/console", after)).status).toBe(200);
+  });
+
   it("takes the email in any case", async () => {
     const { cookie } = await signIn(t.line.url, PEOPLE.viewer.email.toUpperCase());
     expect(await (await page("/console", cookie)).text()).toContain("Vera Viewer (viewer)");

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Actor } from "../../call/staff.ts";
+import type { Role } from "../../call/staff.ts";
 import type { StaffKeys } from "./sessions.ts";
 
 /**
@@ -9,8 +9,16 @@ import type { StaffKeys } from "./sessions.ts";
  */
 export const AUDIT_RETENTION_DAYS = 400;
 
-/** Who acted: a person, CONSOLE_TOKEN, or the line itself (start-up reconciling STAFF_FILE). */
-export type AuditActor = Actor | { email: "system"; name: string; role: null; via: "system" };
+/**
+ * Who acted: a person, CONSOLE_TOKEN, or the line itself (start-up reconciling STAFF_FILE); role null when
+ * there is none (the line, or an email that failed to sign in and is nobody's).
+ */
+export interface AuditActor {
+  email: string;
+  name: string;
+  role: Role | null;
+  via: string;
+}
 
 export interface AuditChange {
   action: string;

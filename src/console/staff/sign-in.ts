@@ -67,12 +67,12 @@ export function signInRoutes({ staff, guard, audit, redis, keys, sso, secure }: 
     const ok = await argon2.verify(member?.password ?? (await decoy), password).catch(() => false);
     if (!member || !ok) {
       await Promise.all([byEmail.consume(email), byIp.consume(ip)].map((consumed) => consumed.catch(overLimitIsFine)));
-      await audit.record({ email, name: member?.name ?? email, role: member?.role ?? "viewer", via: "password" }, { action: "auth.sign-in-refused", target: email, after: { ip } });
+      await audit.record({ email, name: member?.name ?? email, role: member?.role ?? null, via: "password" }, { action: "auth.sign-in-refused", target: email, after: { ip } });
       return page(res, 401, "Wrong email or password.", email);
     }
     await byEmail.delete(email);
     const actor = { email, name: member.name, role: member.role, via: "password" } as const;
-    await guard.signIn(res, actor);
+    await guard.signIn(req, res, actor);
     await audit.record(actor, { action: "auth.sign-in", target: email, after: { via: "password", ip } });
     res.redirect(303, "/console");
   });
@@ -89,7 +89,7 @@ export function signInRoutes({ staff, guard, audit, redis, keys, sso, secure }: 
       res.clearCookie(SSO_COOKIE, { ...ssoCookie, sameSite: "lax" });
       try {
         const actor = await sso.finish(cookie(req, SSO_COOKIE), sso.callbackUrl(req.originalUrl.split("?")[1] ?? ""));
-        await guard.signIn(res, actor);
+        await guard.signIn(req, res, actor);
         await audit.record(actor, { action: "auth.sign-in", target: actor.email, after: { via: "sso", ip: req.ip } });
         res.type("html").send(signedInPage(actor));
       } catch (error) {
