@@ -84,6 +84,8 @@ describe("the role each route needs", () => {
     ["api", "GET", "/incidents", "viewer"],
     ["api", "POST", "/oncall/overrides", "engineer"],
     ["api", "DELETE", "/oncall/overrides/1", "engineer"],
+    ["api", "PUT", "/schedule", "admin"],
+    ["api", "GET", "/schedule", "viewer"],
   ] as const)("%s %s %s needs %s", (area, method, path, role) => {
     expect(requiredRole(area, method, path)).toBe(role);
   });

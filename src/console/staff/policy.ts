@@ -11,7 +11,7 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 export function requiredRole(area: "console" | "api", method: string, rawPath: string): Role {
   const path = normalise(rawPath);
   const reading = READS.has(method.toUpperCase());
-  if (area === "api") return reading ? "viewer" : "engineer";
+  if (area === "api") return reading ? "viewer" : ADMIN_CHANGES.some((prefix) => under(path, prefix)) ? "admin" : "engineer";
   if (ADMIN_AREAS.some((prefix) => under(path, prefix))) return "admin";
   if (ANYONE.some((prefix) => under(path, prefix))) return "viewer";
   if (!reading && ADMIN_CHANGES.some((prefix) => under(path, prefix))) return "admin";
