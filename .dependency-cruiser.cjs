@@ -6,6 +6,8 @@
 const LAYERS = [
   // [name, path pattern] from the bottom up
   ["call", "^src/call/"],
+  // Pure schedule resolution: may use src/call, zod, luxon and yaml, nothing with I/O but reading its file.
+  ["schedule", "^src/schedule/"],
   ["foundation", "^src/(config|log)\\.ts$"],
   ["store", "^src/(store|statuspage)/"],
   ["incidents", "^src/incidents/"],

@@ -10,7 +10,7 @@ import { createLogger } from "./log.ts";
 import type { Engineer } from "./call/engineers.ts";
 import { maskPhone } from "./call/phone.ts";
 import { startupSummary, type RosterInForce } from "./startup-summary.ts";
-import { connectRedis } from "./store/redis.ts";
+import { connectRedis, redisKeys } from "./store/redis.ts";
 import type { Roster } from "./store/roster.ts";
 
 // The web app, the workers and the simulator are imported by the command that runs them: `--version`,
@@ -33,7 +33,8 @@ program
     const redis = connectRedis(config.REDIS_URL);
     const { startLine } = await import("./server.ts");
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
-    const roster = await reconcileRoster(line.roster, redis, log);
+    // With a schedule file the roster is not what the line dials: nothing to reconcile.
+    const roster = config.schedule ? undefined : await reconcileRoster(line.roster, redis, log);
     const summary = startupSummary(config, { process: "line", roster });
     log.info(summary.fields, summary.msg);
     log.info({ url: config.PUBLIC_BASE_URL, port: Number(new URL(line.url).port), workers: config.RUN_WORKERS }, "emergency line listening");
@@ -90,6 +91,46 @@ program
   .action(async (paths: string[], options: DrillOptions) => {
     const { drillCommand } = await import("./drill/command.ts");
     process.exitCode = await drillCommand(paths, options);
+  });
+
+program
+  .command("oncall")
+  .description("who is on call (SCHEDULE_FILE or ENGINEERS, with the overrides in Redis), then the next days' shifts")
+  .option("--at <iso>", "the instant, with its offset (default: now)")
+  .option("--days <n>", "how many days of shifts to list", "7")
+  .addHelpText("after", CONFIG_HELP)
+  .action(async (options: { at?: string; days: string }) => {
+    const { instantWithOffset } = await import("./schedule/override.ts");
+    const at = instantWithOffset.safeParse(options.at ?? new Date().toISOString());
+    const days = Number(options.days);
+    if (!at.success || !Number.isInteger(days) || days < 0 || days > 90) {
+      console.error(!at.success ? `--at: ${at.error.issues[0]!.message}` : "--days: a whole number from 0 to 90");
+      process.exit(2);
+    }
+    const config = loadConfigOrExit();
+    const [{ oncallListing }, { resolve }, { OnCall }, { Overrides }, { Roster }] = await Promise.all([
+      import("./schedule/listing.ts"),
+      import("./schedule/resolve.ts"),
+      import("./store/oncall.ts"),
+      import("./store/overrides.ts"),
+      import("./store/roster.ts"),
+    ]);
+    const redis = connectRedis(config.REDIS_URL);
+    const keys = redisKeys(config.REDIS_PREFIX);
+    const oncall = new OnCall(new Roster(redis, keys, config.ENGINEERS ?? []), new Overrides(redis, keys), config.schedule);
+    await new Promise((ready) => (redis.status === "ready" ? ready(null) : (redis.once("ready", ready), setTimeout(ready, 2000).unref())));
+    const instant = Date.parse(at.data);
+    try {
+      const { schedule, overrides, levels } = await oncall.at(new Date(instant));
+      console.log(oncallListing(schedule, overrides, levels, instant, days));
+    } catch (error) {
+      console.error(`cannot read the overrides from Redis (${(error as Error).message}); without them:`);
+      const schedule = oncall.knownSchedule();
+      console.log(oncallListing(schedule, [], resolve(schedule, [], instant), instant, days));
+      process.exitCode = 1;
+    } finally {
+      redis.disconnect();
+    }
   });
 
 program

@@ -5,6 +5,7 @@ import { engineersSchema } from "./call/engineers.ts";
 import { partnerDirectorySchema, type PartnerDirectory } from "./call/partners.ts";
 import { e164 } from "./call/phone.ts";
 import { roleSchema, staffFileSchema, type Role, type StaffMember } from "./call/staff.ts";
+import { loadSchedule, ScheduleError, type Schedule } from "./schedule/schema.ts";
 
 const csv = (value: string | undefined) =>
   (value ?? "")
@@ -28,7 +29,9 @@ const envSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]+:$/, "letters, digits, _ . - and a trailing colon, e.g. el:")
       .default("el:"),
-    ENGINEERS: z.string({ error: "required: the on-call order, e.g. Ada=+15550001001,+15550001002" }).pipe(engineersSchema),
+    // The simplest schedule: three fixed levels. Not needed when SCHEDULE_FILE says who is on call.
+    ENGINEERS: engineersSchema.optional(),
+    SCHEDULE_FILE: z.string().optional(),
     RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(60).default(20),
     PARTNERS_FILE: z.string().optional(),
     DRILL_CALLERS: z
@@ -101,8 +104,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const placeholders = CONFIG_VARIABLES.filter((name) => PLACEHOLDER.test(cleaned[name] ?? ""));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success || placeholders.length) {
+  // Checked here rather than in the schema, so it is reported along with every other problem.
+  const nobody = !cleaned.ENGINEERS && !cleaned.SCHEDULE_FILE;
+  if (!parsed.success || placeholders.length || nobody) {
     const lines = [
+      ...(nobody ? ["  ENGINEERS: required unless SCHEDULE_FILE is set: the on-call order, e.g. Ada=+15550001001,+15550001002"] : []),
       ...placeholders.map((name) => `  ${name}: looks like the placeholder from .env.example: set the real value`),
       // A placeholder's own format errors would only repeat what the line above says.
       ...(parsed.error?.issues ?? [])
@@ -118,7 +124,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     SPOOL_FILE: values.SPOOL_FILE ?? `var/spool-${values.REDIS_PREFIX.replace(/:$/, "")}.jsonl`,
     partners: loadPartners(values.PARTNERS_FILE),
     staff: loadStaff(values.STAFF_FILE),
+    schedule: loadScheduleFile(values.SCHEDULE_FILE),
   };
+}
+
+function loadScheduleFile(file: string | undefined): Schedule | null {
+  if (!file) return null;
+  try {
+    return loadSchedule(file);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw new ConfigError(`invalid configuration:\n${error.message.split("\n").map((line) => `  SCHEDULE_FILE: ${line}`).join("\n")}`);
+  }
 }
 
 /** The STAFF_FILE's people; a bad entry stops start-up, named by its place in the file and its email. */

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { reconcileStaff } from "./console/staff/services.ts";
+import { scheduleWarnings } from "./schedule/warnings.ts";
 import { createServices, startServiceWorkers, type Services } from "./services.ts";
 import type { StatusPage } from "./statuspage/client.ts";
 
@@ -42,6 +43,7 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   await reconcileStaff(services.staff, options.log);
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
+  void warnAboutSchedule(services, options.log);
   return {
     ...services,
     server,
@@ -56,6 +58,17 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
       await services.close();
     },
   };
+}
+
+/** At start-up: gaps in the next 14 days where a level has nobody, and numbers the line cannot dial. */
+async function warnAboutSchedule({ oncall, now }: Services, log: Logger): Promise<void> {
+  try {
+    const at = now();
+    const { schedule, overrides } = await oncall.at(at);
+    for (const warning of scheduleWarnings(schedule, overrides, at.getTime())) log.warn({ schedule: oncall.file ? "SCHEDULE_FILE" : "ENGINEERS" }, `on-call: ${warning}`);
+  } catch (err) {
+    log.warn({ err }, "on-call: could not check the schedule for gaps (Redis unavailable?)");
+  }
 }
 
 /** Gives Redis a moment to connect at start-up; without it the line still serves, spooling its writes. */

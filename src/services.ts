@@ -14,6 +14,8 @@ import { CallerUsage } from "./store/caller-usage.ts";
 import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
 import { Journal } from "./store/journal.ts";
+import { OnCall } from "./store/oncall.ts";
+import { Overrides } from "./store/overrides.ts";
 import { redisKeys } from "./store/redis.ts";
 import { Roster } from "./store/roster.ts";
 import { CallSessions } from "./store/sessions.ts";
@@ -49,7 +51,9 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);
   const usage = new CallerUsage(redis, keys, config.MISUSE_GROUP_MINUTES * 60_000);
-  const roster = new Roster(redis, keys, config.ENGINEERS);
+  // With SCHEDULE_FILE the roster is not read: the schedule says who is on call.
+  const roster = new Roster(redis, keys, config.ENGINEERS ?? []);
+  const oncall = new OnCall(roster, new Overrides(redis, keys, now), config.schedule);
   const reports = new DrillReports(redis, keys);
   const incidents = new Incidents({ redis, keys, sessions, timeline, journal, transcriptionWaitMs, misuseLimit: config.MISUSE_CALLS_PER_DAY, now });
   const views = new IncidentViews({ incidents, followup, jobStates: queues.jobStates });
@@ -64,6 +68,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     metrics,
     usage,
     roster,
+    oncall,
     reports,
     sessions,
     timeline,

@@ -24,8 +24,14 @@ export function startupSummary(config: Config, options: { process: "line" | "wor
   const fields: Record<string, unknown> = { process: options.process };
   const off: string[] = [];
 
-  if (options.process === "line") {
-    const roster = options.roster ?? { engineers: config.ENGINEERS, source: "ENGINEERS" as const, reason: "from the environment" };
+  if (options.process === "line" && config.schedule) {
+    // Who is dialled changes with the schedule: the summary names the file; the on-call warnings follow it.
+    const levels = config.schedule.levels.map((level) => ({ level: level.level, name: level.name, layers: level.layers.length }));
+    parts.push(`dials the on-call schedule (SCHEDULE_FILE: ${levels.map((l) => `${l.level} ${l.name}`).join(", ")}; ${Object.keys(config.schedule.engineers).length} engineers)`);
+    fields.schedule = { file: config.SCHEDULE_FILE, levels };
+    fields.publicBaseUrl = config.PUBLIC_BASE_URL;
+  } else if (options.process === "line") {
+    const roster = options.roster ?? { engineers: config.ENGINEERS ?? [], source: "ENGINEERS" as const, reason: "from the environment" };
     const dials = roster.engineers.map((engineer, i) => ({ level: i + 1, name: engineerLabel(engineer, i + 1), number: maskPhone(engineer.number) }));
     parts.push(`dials ${dials.map((d) => `${d.level} ${d.name} ${d.number}`).join(", ")} (roster from ${roster.source})`);
     fields.dials = dials;

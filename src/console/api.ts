@@ -6,6 +6,7 @@ import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts"
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
 import type { Config } from "../config.ts";
+import { oncallApi, type OncallApiDeps } from "./api-oncall.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
@@ -17,9 +18,10 @@ export function staffApi(deps: {
   views: IncidentViews;
   cases: CaseDesk;
   reports: DrillReports;
-}): Router {
+} & OncallApiDeps): Router {
   const { sessions, timeline, views, cases, reports, config } = deps;
   const router = Router();
+  router.use(oncallApi(deps));
 
   router.get("/calls/:callSid", async (req, res) => {
     const call = await sessions.get(req.params.callSid);

@@ -19,7 +19,7 @@ export function layout(title: string, body: Html, { nav = true, csrf = "" } = {}
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} — emergency line</title><link rel="stylesheet" href="/console/static/console.css"></head>
 <body>${nav
-    ? html`<header><strong>Emergency line</strong><nav><a href="/console">Incidents</a><a href="/console/roster">Roster</a><a href="/console/drills">Drills</a>${can("admin") ? html`<a href="/console/queues">Queues</a><a href="/console/staff">Staff</a><a href="/console/audit">Audit</a>` : ""}</nav>${reader ? html`<a class="who" href="/console/account" title="${reader.email}">${reader.name} (${reader.role})</a>` : ""}${csrf ? html`<form method="post" action="/console/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button>Sign out</button></form>` : ""}</header>`
+    ? html`<header><strong>Emergency line</strong><nav><a href="/console">Incidents</a><a href="/console/oncall">On call</a><a href="/console/roster">Roster</a><a href="/console/drills">Drills</a>${can("admin") ? html`<a href="/console/queues">Queues</a><a href="/console/staff">Staff</a><a href="/console/audit">Audit</a>` : ""}</nav>${reader ? html`<a class="who" href="/console/account" title="${reader.email}">${reader.name} (${reader.role})</a>` : ""}${csrf ? html`<form method="post" action="/console/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button>Sign out</button></form>` : ""}</header>`
     : ""}
 <main>${body}</main></body></html>`.value;
 }

@@ -13,12 +13,14 @@ import type { FollowupQueues } from "../followup/queues.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { Journal } from "../store/journal.ts";
+import type { OnCall } from "../store/oncall.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { FollowupState } from "../store/followup-state.ts";
 import { callPage, CONSOLE_CSS, dashboardPage, drillFilterSchema, drillsPage, layout, rosterPage } from "./pages.ts";
 import { staffConsole } from "./staff/console.ts";
 import type { StaffServices } from "./staff/services.ts";
+import { oncallConsole } from "./oncall-page.ts";
 import { html } from "./html.ts";
 
 /**
@@ -71,6 +73,8 @@ export interface ConsoleDeps {
   staff: StaffServices;
   /** Whether a real incident would page anyone now (the dashboard's banner). */
   paging(): Promise<PagingStatus>;
+  oncall: OnCall;
+  now: () => Date;
 }
 
 /** GET /console and its pages. Every page and form needs a person signed in (or a bearer token), with the role it asks. */
@@ -91,6 +95,8 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(staff.routes);
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   const back = (res: Response, to: string) => res.redirect(303, to);
+
+  router.use(oncallConsole(deps));
 
   router.get("/", async (req, res) => {
     const query = dashboardQuery.safeParse(req.query);

@@ -10,7 +10,7 @@ import type { Incidents } from "../incidents/incidents.ts";
 import type { Metrics } from "../metrics.ts";
 import type { StatusPage } from "../statuspage/client.ts";
 import type { CallerUsage } from "../store/caller-usage.ts";
-import type { Roster } from "../store/roster.ts";
+import type { OnCall } from "../store/oncall.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
 import { twimlRoute } from "./twiml-route.ts";
@@ -23,7 +23,8 @@ export interface LineDeps {
   incidents: Incidents;
   statusPage: StatusPage;
   usage: CallerUsage;
-  roster: Roster;
+  /** Who is on call: the schedule (or ENGINEERS) with overrides. */
+  oncall: OnCall;
   metrics: Metrics;
   /** Sends an incident's held follow-up email now (no transcription is coming). */
   releaseEmail(incidentId: string): Promise<unknown>;
@@ -58,10 +59,20 @@ export class LineContext {
     return this.deps.now().toISOString();
   }
 
-  /** `lineNumber`: the number the partner dialled (the call's To), shown to the engineer as caller ID. */
-  target(callSid: string, level: number, engineers: readonly Engineer[], lineNumber?: string): DialTarget {
+  /**
+   * `lineNumber`: the number the partner dialled (the call's To), shown to the engineer as caller ID. Null
+   * when there is nobody to dial at that level (nobody on call at all): the caller goes to the voicemail.
+   */
+  target(callSid: string, level: number, engineers: readonly Engineer[], lineNumber?: string): DialTarget | null {
+    const engineer = engineers[level - 1];
+    if (!engineer) return null;
     const callerId = lineNumber && /^\+[1-9]\d{6,14}$/.test(lineNumber) ? lineNumber : undefined;
-    return { level, engineer: engineers[level - 1]!, callSid, ringTimeout: this.deps.config.RING_TIMEOUT_SECONDS, callerId };
+    return { level, engineer, callSid, ringTimeout: this.deps.config.RING_TIMEOUT_SECONDS, callerId };
+  }
+
+  /** Without I/O: whom this process would dial now, for fallbacks that cannot read the session. */
+  knownEngineers(): Engineer[] {
+    return this.deps.oncall.knownForCall(this.deps.now());
   }
 
   /**
@@ -72,12 +83,12 @@ export class LineContext {
    * is then spooled, and a real session, wherever it is, still wins (`CallSessions.reconstruct`).
    */
   async sessionOf(p: { CallSid: string; From: string; To: string }, stage: Stage): Promise<CallMeta> {
-    const { config, sessions, roster, log } = this.deps;
+    const { config, sessions, oncall, log, now } = this.deps;
     const known = await sessions.meta(p.CallSid).catch(() => null);
     if (known) return known;
     const caller = identifyCaller(config, p.From);
     log.warn({ callSid: p.CallSid, from: maskPhone(p.From), stage }, "no session for this call; reconstructed from the webhook");
-    const engineers = await roster.current();
+    const engineers = await oncall.forCall(now());
     // Not counted or grouped as a repeat caller: it pages on its own, the cautious side.
     const unknown = { statusNotice: null, callsInLastDay: null, groupedWithCall: null, reconstructed: true };
     return sessions.reconstruct({ callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: this.stamp(), engineers, ...unknown }, stage);
@@ -101,11 +112,19 @@ export class LineContext {
     return meta;
   }
 
-  /** Records that a level is being dialled and answers its Dial, after the greeting or a hold prompt. */
+  /**
+   * Records that a level is being dialled and answers its Dial, after the greeting or a hold prompt. With
+   * nobody to dial (nobody was on call when the call came in) the caller goes to the voicemail instead.
+   */
   async dialStep(meta: CallMeta, level: number, intro: "greeting" | "hold" | "another"): Promise<string> {
+    const dial = this.target(meta.callSid, level, meta.engineers, meta.to);
+    if (!dial) {
+      await this.deps.sessions.setStage(meta.callSid, "voicemail");
+      await this.deps.timeline.append(meta.callSid, events.voicemailPrompt(this.stamp()));
+      return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial: null } : { step: "voicemail" });
+    }
     await this.deps.sessions.setStage(meta.callSid, "hunting", level);
     await this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level)));
-    const dial = this.target(meta.callSid, level, meta.engineers, meta.to);
     return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
   }
 
@@ -119,8 +138,9 @@ export class LineContext {
     return true;
   }
 
-  /** Without the session: the same Dial, for the roster this process last saw. */
+  /** Without the session: the same Dial, for whoever this process knows to be on call now (else the voicemail). */
   dialFallback(p: { CallSid: string; To: string }, level: number, intro: "hold" | "another"): string {
-    return this.twiml({ step: "dial", intro, dial: this.target(p.CallSid, level, this.deps.roster.known(), p.To) });
+    const dial = this.target(p.CallSid, level, this.knownEngineers(), p.To);
+    return this.twiml(dial ? { step: "dial", intro, dial } : { step: "voicemail" });
   }
 }

@@ -17,6 +17,7 @@ const dial = (level: number): DialTarget => ({ level, engineer: ENGINEERS[level 
 export const SAMPLE_STEPS: Record<string, TwimlDocument> = {
   "greeting": { step: "greeting", drill: false, dial: dial(1) },
   "greeting-drill": { step: "greeting", drill: true, dial: dial(1) },
+  "greeting-nobody-on-call": { step: "greeting", drill: false, dial: null },
   "status-notice": {
     step: "status-notice",
     drill: false,

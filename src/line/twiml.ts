@@ -25,7 +25,8 @@ export interface DialTarget {
 
 /** Every TwiML document the line answers with. `step` is what twiml/ files and tests call each one. */
 export type TwimlDocument =
-  | { step: "greeting"; drill: boolean; dial: DialTarget }
+  /** `dial` null: nobody is on call, so the greeting leads straight to the voicemail. */
+  | { step: "greeting"; drill: boolean; dial: DialTarget | null }
   | { step: "status-notice"; drill: boolean; notice: StatusNotice }
   | { step: "status-goodbye" }
   | { step: "dial"; intro: "hold" | "another"; dial: DialTarget }
@@ -53,8 +54,10 @@ export function render(base: string, step: TwimlDocument, { pretty = false } = {
   switch (step.step) {
     case "greeting":
       response.say(say.greeting(step.drill));
-      response.say(say.holdForEngineer());
-      dial(response, base, step.dial);
+      if (step.dial) {
+        response.say(say.holdForEngineer());
+        dial(response, base, step.dial);
+      } else voicemail(response, base);
       break;
     case "status-notice": {
       response.say(say.greeting(step.drill));
@@ -103,22 +106,7 @@ export function render(base: string, step: TwimlDocument, { pretty = false } = {
       response.hangup();
       break;
     case "voicemail":
-      response.say(say.voicemailPrompt());
-      response.record({
-        action: lineUrl(base, paths.recording),
-        method: "POST",
-        maxLength: VOICEMAIL_MAX_SECONDS,
-        timeout: VOICEMAIL_SILENCE_SECONDS,
-        finishOnKey: "#",
-        playBeep: true,
-        transcribe: true,
-        transcribeCallback: lineUrl(base, paths.transcription),
-        recordingStatusCallback: lineUrl(base, paths.recordingStatus),
-        recordingStatusCallbackMethod: "POST",
-      });
-      // Twilio skips the action and runs the next verb when the recording is empty.
-      response.say(say.noRecording());
-      response.hangup();
+      voicemail(response, base);
       break;
     case "thank-you":
       response.say(say.thankYou());
@@ -152,4 +140,23 @@ function dial(response: Response, base: string, target: DialTarget): void {
     { url: lineUrl(base, paths.whisper, { level: target.level, parent: target.callSid }), method: "POST" },
     target.engineer.number,
   );
+}
+
+function voicemail(response: Response, base: string): void {
+  response.say(say.voicemailPrompt());
+  response.record({
+    action: lineUrl(base, paths.recording),
+    method: "POST",
+    maxLength: VOICEMAIL_MAX_SECONDS,
+    timeout: VOICEMAIL_SILENCE_SECONDS,
+    finishOnKey: "#",
+    playBeep: true,
+    transcribe: true,
+    transcribeCallback: lineUrl(base, paths.transcription),
+    recordingStatusCallback: lineUrl(base, paths.recordingStatus),
+    recordingStatusCallbackMethod: "POST",
+  });
+  // Twilio skips the action and runs the next verb when the recording is empty.
+  response.say(say.noRecording());
+  response.hangup();
 }

@@ -31,6 +31,10 @@ export function redisKeys(prefix: string) {
     callerGroup: (number: string) => `${prefix}caller:${number}:group`,
     pagingFailures: () => `${prefix}paging-failures`,
     roster: () => `${prefix}roster`,
+    // On-call overrides (hash id → JSON), their counter, and the trail of who changed them when.
+    overrides: () => `${prefix}oncall:overrides`,
+    overrideSeq: () => `${prefix}oncall:override-seq`,
+    overrideChanges: () => `${prefix}oncall:changes`,
     drillReports: () => `${prefix}drill-reports`,
     incident: (id: string) => `${prefix}incident:${id}`,
     incidents: () => `${prefix}incidents`,

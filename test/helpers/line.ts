@@ -57,7 +57,7 @@ export async function startTestLine(
     log?: Logger;
     /** Serve under the URL it listens on (for the simulator, which follows TwiML URLs), not a public name. */
     publicIsLocal?: boolean;
-    /** The line's clock (calls' start times, windows, incident ids), for tests that move time on. */
+    /** The line's clock (calls' start times, grouping windows, incident ids; schedules resolve at a call's arrival), for tests that move time on. */
     now?: () => Date;
   } = {},
 ): Promise<TestLine> {

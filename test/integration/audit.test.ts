@@ -44,6 +44,17 @@ describe("the audit trail records every change", () => {
     expect((await t.line.staff.audit.list({ action: "case" })).length).toBe(count);
   });
 
+  it("an on-call override added and deleted by an engineer: the override itself after, then before", async () => {
+    const ed = await signIn(t.line.url, PEOPLE.engineer.email);
+    const added = await form(t.line.url, "/console/oncall/overrides", { _csrf: ed.csrf, level: "1", engineer: "Grace", from: "2026-12-01T10:00", to: "2026-12-01T12:00" }, { cookie: ed.cookie });
+    expect(added.status).toBe(303);
+    const add = await latest("override.add");
+    expect(add).toMatchObject({ actor: PEOPLE.engineer.email, role: "engineer", before: [], after: [{ level: 1, engineer: "Grace", createdBy: PEOPLE.engineer.email }] });
+    const id = (add.after as { id: string }[])[0]!.id;
+    expect((await form(t.line.url, `/console/oncall/overrides/${id}/delete`, { _csrf: ed.csrf }, { cookie: ed.cookie })).status).toBe(303);
+    expect(await latest("override.delete")).toMatchObject({ actor: PEOPLE.engineer.email, target: id, before: [{ id, engineer: "Grace" }], after: [] });
+  });
+
   it("a drill report published with CONSOLE_TOKEN, named as automation", async () => {
     const report = { startedAt: "2026-11-24T10:00:00.000Z", target: "https://oncall.example.test", realMs: 5, passed: true, scenarios: [] };
     const posted = await fetch(`${t.line.url}/api/drill-reports`, { method: "POST", headers: { authorization: `Bearer ${CONSOLE_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(report) });

@@ -32,6 +32,9 @@ const CONSOLE: [method: string, path: string, needs: Role][] = [
   ["POST", "/console/incidents/INC-0/reply", "engineer"],
   ["POST", "/console/incidents/INC-0/reopen", "engineer"],
   ["POST", "/console/drills", "engineer"],
+  ["GET", "/console/oncall", "viewer"],
+  ["POST", "/console/oncall/overrides", "engineer"],
+  ["POST", "/console/oncall/overrides/ovr-0/delete", "engineer"],
   ["POST", "/console/roster", "admin"],
   ["POST", "/console/roster/move-up/9", "admin"],
   ["GET", "/console/queues", "admin"],
@@ -54,6 +57,11 @@ const API: [method: string, path: string, needs: Role][] = [
   ["POST", "/api/incidents/INC-0/reply", "engineer"],
   ["POST", "/api/incidents/INC-0/reopen", "engineer"],
   ["POST", "/api/drill-reports", "engineer"],
+  ["GET", "/api/oncall", "viewer"],
+  ["GET", "/api/oncall/overrides", "viewer"],
+  ["GET", "/api/oncall.ics?engineer=Ada", "viewer"],
+  ["POST", "/api/oncall/overrides", "engineer"],
+  ["DELETE", "/api/oncall/overrides/ovr-0", "engineer"],
 ];
 
 describe("every console route, for each role (session cookie)", () => {
@@ -115,6 +123,11 @@ describe("what each role's pages offer", () => {
     const roster = await text("admin", "/console/roster");
     for (const link of ["/console/audit", "/console/staff", "/console/queues"]) expect(roster).toContain(`href="${link}"`);
     expect(roster).toContain("Save roster");
+  });
+
+  it("shows the override form to engineers and admins only", async () => {
+    expect(await text("viewer", "/console/oncall")).not.toContain("Add override");
+    expect(await text("engineer", "/console/oncall")).toContain("Add override");
   });
 
   it("shows the drill report form to engineers and admins only", async () => {

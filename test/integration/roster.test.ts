@@ -71,9 +71,9 @@ describe("the roster at start-up", () => {
   it("does not count spacing in ENGINEERS as a change", async () => {
     const prefix = deployment();
     const env = { TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "secret-token-123", CONSOLE_TOKEN: "console-token-0123456789" };
-    await startingWith(prefix, loadConfig({ ...env, ENGINEERS: "Ada=+15550001001,Grace=+15550001002" }).ENGINEERS).reconcile();
+    await startingWith(prefix, loadConfig({ ...env, ENGINEERS: "Ada=+15550001001,Grace=+15550001002" }).ENGINEERS!).reconcile();
     await startingWith(prefix, [ADA, GRACE]).replace([GRACE, ADA]);
-    const decided = await startingWith(prefix, loadConfig({ ...env, ENGINEERS: " Ada = +15550001001 , Grace=+15550001002 " }).ENGINEERS).reconcile();
+    const decided = await startingWith(prefix, loadConfig({ ...env, ENGINEERS: " Ada = +15550001001 , Grace=+15550001002 " }).ENGINEERS!).reconcile();
     expect(decided.source).toBe("console");
   });
 

@@ -93,10 +93,10 @@ describe("the role each route needs", () => {
 
 describe("a change on a route without a description of its own", () => {
   it("is still recorded: the request and its body, without CSRF tokens or secrets", () => {
-    const sources = { roster: { current: async () => [] }, followup: { read: async () => ({ case: null }) }, queues: { all: () => [] } };
-    const req = { method: "POST", path: "/oncall/overrides", baseUrl: "/api", body: { level: 1, engineer: "Ada", _csrf: "x", password: "p", apiToken: "t" } } as unknown as Request;
+    const sources = { roster: { current: async () => [] }, followup: { read: async () => ({ case: null }) }, queues: { all: () => [] }, oncall: { overrides: { list: async () => [] } } };
+    const req = { method: "POST", path: "/partners/acme", baseUrl: "/api", body: { level: 1, engineer: "Ada", _csrf: "x", password: "p", apiToken: "t" } } as unknown as Request;
     const change = describeChange("api", req, sources)!;
-    expect(change.action).toBe("POST /api/oncall/overrides");
+    expect(change.action).toBe("POST /api/partners/acme");
     expect(change.added?.()).toEqual({ level: 1, engineer: "Ada" });
     expect(describeChange("api", { ...req, method: "GET" } as Request, sources)).toBeNull();
   });

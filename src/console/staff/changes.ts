@@ -8,6 +8,7 @@ export interface ChangeSources {
   roster: { current(): Promise<unknown> };
   followup: { read(incidentId: string): Promise<{ case: unknown }> };
   queues: { all(): Queue[] };
+  oncall: { overrides: { list(): Promise<{ id: string }[]> } };
 }
 
 interface Described {
@@ -17,6 +18,8 @@ interface Described {
   snapshot?: () => Promise<unknown>;
   /** For changes that add something: what was added, read from the request once it is done. */
   added?: () => unknown;
+  /** The snapshot is a list of records with ids: keep only those removed (before) and added (after). */
+  diff?: true;
 }
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -35,6 +38,10 @@ export function describeChange(area: "console" | "api", req: Request, sources: C
   if ((m = /^\/incidents\/([^/]+)\/(reply|reopen)$/i.exec(req.path))) {
     const id = decodeURIComponent(m[1]!);
     return { action: `case.${m[2]!.toLowerCase()}`, target: id, snapshot: async () => (await sources.followup.read(id)).case };
+  }
+  if (/^\/oncall\/overrides(\/[^/]+(\/delete)?)?$/.test(path)) {
+    const overrides = () => sources.oncall.overrides.list();
+    return path === "/oncall/overrides" ? { action: "override.add", target: "on-call overrides", snapshot: overrides, diff: true } : { action: "override.delete", target: decodeURIComponent(req.path.split("/")[3]!), snapshot: overrides, diff: true };
   }
   if ((area === "console" && path === "/drills") || (area === "api" && path === "/drill-reports")) return { action: "drill.published", added: () => drillSummary(req) };
   if (area === "console" && (m = /^\/queues\/api\/queues\/([^/]+)\/(.+)$/.exec(req.path))) return queueChange(decodeURIComponent(m[1]!), m[2]!.split("/"), sources);
@@ -83,11 +90,19 @@ export function auditChanges(area: "console" | "api", trail: AuditTrail, sources
     const before = change.snapshot ? await change.snapshot().catch(() => null) : undefined;
     holdEndUntil(res, async () => {
       const after = change.snapshot ? await change.snapshot().catch(() => null) : change.added?.();
-      const entry: AuditChange = { action: change.action, target: change.target, before, after };
+      const entry: AuditChange = { action: change.action, target: change.target, ...(change.diff ? difference(before, after) : { before, after }) };
       await trail.record(res.locals.actor as Actor, entry).catch((err: unknown) => req.log?.error({ err, action: entry.action }, "audit entry not written"));
     });
     next();
   };
+}
+
+/** What a change removed from a list of records (before) and added to it (after), by id. */
+function difference(before: unknown, after: unknown): { before: unknown[]; after: unknown[] } {
+  const list = (value: unknown) => (Array.isArray(value) ? (value as { id: string }[]) : []);
+  const ids = (items: { id: string }[]) => new Set(items.map((item) => item.id));
+  const [was, is] = [list(before), list(after)];
+  return { before: was.filter((item) => !ids(is).has(item.id)), after: is.filter((item) => !ids(was).has(item.id)) };
 }
 
 function holdEndUntil(res: Response, work: () => Promise<void>): void {

@@ -13,6 +13,7 @@ export interface StaffConsoleDeps {
   roster: { current(): Promise<unknown> };
   followup: { read(incidentId: string): Promise<{ case: unknown }> };
   queues: { all(): Queue[] };
+  oncall: { overrides: { list(): Promise<{ id: string }[]> } };
 }
 
 /**
@@ -20,7 +21,7 @@ export interface StaffConsoleDeps {
  * before anyone is known), `gate(bodyParser)` (who is asking, may they, CSRF, and the audit of what they
  * change), and `routes` (sign-out, account, staff and audit pages).
  */
-export function staffConsole({ staff, roster, followup, queues }: StaffConsoleDeps) {
+export function staffConsole({ staff, roster, followup, queues, oncall }: StaffConsoleDeps) {
   const { guard } = staff;
   const refuse = (_req: Request, res: Response) => {
     res.status(401).type("html").send(loginPage({ local: staff.members.length > 0, sso: staff.sso !== null }));
@@ -36,7 +37,7 @@ export function staffConsole({ staff, roster, followup, queues }: StaffConsoleDe
       guard.authorize("console", forbid),
       bodyParser,
       guard.checkCsrf,
-      auditChanges("console", staff.audit, { roster, followup, queues }),
+      auditChanges("console", staff.audit, { roster, followup, queues, oncall }),
       forThisRequest,
     ],
     routes: staffRoutes({ staff: staff.members, guard, sessions: staff.sessions, tokens: staff.tokens, audit: staff.audit }),
@@ -44,7 +45,7 @@ export function staffConsole({ staff, roster, followup, queues }: StaffConsoleDe
 }
 
 /** The same gate for /api, answering in JSON: bearer tokens only (CONSOLE_TOKEN or a person's), roles, audit. */
-export function staffApiGate({ staff, roster, followup, queues }: StaffConsoleDeps, bodyParser: RequestHandler): RequestHandler[] {
+export function staffApiGate({ staff, roster, followup, queues, oncall }: StaffConsoleDeps, bodyParser: RequestHandler): RequestHandler[] {
   const { guard } = staff;
   return [
     guard.authenticate("api", (_req, res) => {
@@ -55,6 +56,6 @@ export function staffApiGate({ staff, roster, followup, queues }: StaffConsoleDe
       res.status(403).json({ error: `forbidden: ${req.method} ${req.originalUrl.split("?")[0]} needs the ${needed} role; this token acts as ${actor.email} (${actor.role})`, needed, role: actor.role });
     }),
     bodyParser,
-    auditChanges("api", staff.audit, { roster, followup, queues }),
+    auditChanges("api", staff.audit, { roster, followup, queues, oncall }),
   ];
 }

@@ -7,7 +7,7 @@ import { dialActionParams, levelQuery } from "../params.ts";
 
 /** POST /voice/dial?level=N: the Dial action, when engineer N's leg ended. Records the leg, then what's next. */
 export function dialWebhook(line: LineContext) {
-  const { sessions, timeline, incidents, metrics, roster } = line.deps;
+  const { sessions, timeline, incidents, metrics } = line.deps;
   return line.route({
     body: dialActionParams,
     query: levelQuery,
@@ -51,7 +51,7 @@ export function dialWebhook(line: LineContext) {
     fallback: (p) => {
       const callOver = isCallOver(p.CallStatus);
       const result = looksLikeConversation(p.DialCallStatus, p.DialCallDuration) ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered: false, decision: null, callOver });
-      return answerFor(line, p, afterDial({ level: p.level, levels: roster.known().length, result, callOver }));
+      return answerFor(line, p, afterDial({ level: p.level, levels: line.knownEngineers().length, result, callOver }));
     },
   });
 }

@@ -6,7 +6,7 @@ import { callParams } from "../params.ts";
 
 /** POST /voice/incoming: the number's Voice URL. Starts the session, greets, then the notice or engineer 1. */
 export function incomingWebhook(line: LineContext) {
-  const { config, sessions, timeline, statusPage, usage, roster, now } = line.deps;
+  const { config, sessions, timeline, statusPage, usage, oncall, now } = line.deps;
   return line.route({
     body: callParams,
     answer: async (p, requestLog) => {
@@ -17,7 +17,7 @@ export function incomingWebhook(line: LineContext) {
       if (!meta || meta.reconstructed) {
         const caller = identifyCaller(config, p.From);
         // The number's group is decided here, once: repeated calls page under the first call's incident.
-        const [use, statusNotice, engineers] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident(), roster.current()]);
+        const [use, statusNotice, engineers] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident(), oncall.forCall(now())]);
         meta = (
           await sessions.start({ callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: line.stamp(), engineers, statusNotice, ...use, reconstructed: false })
         ).meta;
@@ -31,6 +31,6 @@ export function incomingWebhook(line: LineContext) {
       }
       return line.dialStep(meta, 1, "greeting");
     },
-    fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, roster.known(), p.To) }),
+    fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, line.knownEngineers(), p.To) }),
   });
 }
