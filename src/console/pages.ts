@@ -98,7 +98,7 @@ ${incident.reconstructed ? html`<p class="reconstructed">Session reconstructed: 
 <section><h2>Timeline</h2>${timelineBar(segments)}
 <ol class="events">${incident.timeline.map((e) => html`<li><time>${e.at.slice(11, 19)}</time> ${e.text}</li>`)}</ol></section>
 <section><h2>Engineers</h2><table><thead><tr><th>Level</th><th>Engineer</th><th>Result</th><th>Seconds</th></tr></thead><tbody>
-${incident.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</td><td>${a.engineer.name ?? ""} ${a.engineer.number}</td><td>${a.result}</td><td>${a.seconds}</td></tr>`)}
+${incident.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</td><td>${a.engineer ? `${a.engineer.name ?? ""} ${a.engineer.number}` : "(not on this call's roster)"}</td><td>${a.result}</td><td>${a.seconds}</td></tr>`)}
 </tbody></table></section>
 ${incident.voicemail
       ? html`<section><h2>Voicemail</h2><p><a href="${incident.voicemail.recordingUrl}">Recording ${incident.voicemail.recordingSid}</a> (${incident.voicemail.durationSeconds} s)</p>
