@@ -6,6 +6,7 @@ import type { CallRecord } from "../call/records.ts";
 import type { FollowUpContact } from "../incidents/contact.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
 import type { RosterSource } from "../store/roster.ts";
+import type { SpoolStatus } from "../store/journal.ts";
 import { html, type Html } from "./html.ts";
 import { can, signedIn } from "./staff/context.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
@@ -45,13 +46,19 @@ function pagingBanner(paging: PagingStatus): Html | "" {
   return off || failed.length ? html`<div class="banner" role="alert">${off}${failed}</div>` : "";
 }
 
+/** Red too: a paused queue holds pages or partner emails back until someone resumes it. */
+function pausedBanner(paused: string[]): Html | "" {
+  if (!paused.length) return "";
+  return html`<div class="banner" role="alert"><p>Paused: ${paused.join(", ")}. Its jobs wait until the queue is resumed under <a href="/console/queues">Queues</a>.</p></div>`;
+}
+
 const groupBadges = (i: IncidentView) =>
   html`${i.groupedWith ? html`<a class="badge grouped" href="/console/incidents/${i.groupedWith}">grouped with ${i.groupedWith}</a>` : ""}${i.reconstructed ? html`<span class="badge reconstructed" title="the call's first webhook left no session">reconstructed</span>` : ""}`;
 
 export function dashboardPage(
   incidents: IncidentView[],
   inProgress: CallRecord[],
-  status: { spooled: number; redis: boolean; paging: PagingStatus },
+  status: SpoolStatus & { redis: boolean; paging: PagingStatus; pausedQueues: string[] },
   filter: DrillFilter,
   csrf: string,
 ): string {
@@ -68,9 +75,12 @@ export function dashboardPage(
   );
   return layout(
     "Incidents",
-    html`${pagingBanner(status.paging)}<h1>Calls and incidents</h1>
+    html`${pagingBanner(status.paging)}${pausedBanner(status.pausedQueues)}<h1>Calls and incidents</h1>
 ${filterLinks(filter)}
 <p class="status ${status.redis ? "" : "error"}">Redis ${status.redis ? "up" : "DOWN"}; ${status.spooled} write(s) waiting in the spool.</p>
+${status.spoolFile !== "ok" || status.unspooled > 0
+    ? html`<p class="status error" role="alert">Spool file ${status.spoolFile}: ${status.unspooled} write(s) held in memory only, lost if this process stops. Free disk space or fix SPOOL_FILE.</p>`
+    : ""}
 ${inProgress.length
     ? html`<h2>Calls in progress</h2><ul class="live">${inProgress.map((c) => html`<li>${c.meta.startedAt.slice(11, 19)} ${c.meta.partner?.name ?? c.meta.from} — ${c.stage}${c.stage === "hunting" ? ` engineer ${c.level}` : ""}${c.meta.drill ? " (drill)" : ""}</li>`)}</ul>`
     : ""}
