@@ -38,11 +38,12 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   const { port } = server.address() as AddressInfo;
   const config = typeof options.config === "function" ? options.config(port) : options.config;
   const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
-  await reconcileStaff(services.staff, options.log);
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
   if (!(await readyOrNot(options.redis))) {
     options.log.warn({ redis: options.redis.status }, "Redis does not answer yet: serving from the fallbacks and the spool until it does");
   }
+  // Fails fast without Redis, and then runs when Redis is back; sessions are checked against STAFF_FILE on use meanwhile.
+  await reconcileStaff(services.staff, options.log);
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   void warnAboutSchedule(services, options.log);
   return {

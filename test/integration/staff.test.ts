@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StaffSessions, staffKeys } from "../../src/console/staff/sessions.ts";
+import { ApiTokens } from "../../src/console/staff/tokens.ts";
 import { CONSOLE_TOKEN, startTestLine, type TestLine } from "../helpers/line.ts";
 import { countKeys } from "../helpers/redis.ts";
 import { form, PASSWORD, PEOPLE, signIn, writeStaffFile } from "../helpers/staff.ts";
@@ -198,6 +200,21 @@ describe("session timeouts", () => {
 });
 
 describe("a person removed from STAFF_FILE", () => {
+  it("is refused by an instance whose file no longer lists them, before any start-up clean-up", async () => {
+    const keys = staffKeys(t.prefix);
+    const limits = { idleMs: 60_000, maxMs: 60_000 };
+    const vera = { email: PEOPLE.viewer.email, name: PEOPLE.viewer.name, role: "viewer", via: "password" } as const;
+    const member = { ...vera, password: "unused" };
+    const cookie = await new StaffSessions(t.redis, keys, limits, [member]).start(vera);
+    const { token } = await new ApiTokens(t.redis, keys, [member]).issue(vera, "old");
+    expect(await new StaffSessions(t.redis, keys, limits, [member]).resume(cookie)).not.toBeNull();
+    expect(await new StaffSessions(t.redis, keys, limits, []).resume(cookie)).toBeNull();
+    expect(await new ApiTokens(t.redis, keys, []).verify(token)).toBeNull();
+    // Listed again with another role: the token acts with the role the file gives now.
+    expect(await new ApiTokens(t.redis, keys, [{ ...member, role: "engineer" }]).verify(token)).toMatchObject({ email: vera.email, role: "engineer" });
+  });
+
+
   it("loses their sessions and API tokens at the next start; a changed role signs the person in again", async () => {
     const own = await writeStaffFile();
     const first = await startTestLine("staff-restart", { env: { STAFF_FILE: own } });

@@ -16,8 +16,8 @@ type StaffConfig = Pick<
 export function createStaffServices({ config, redis, now }: { config: StaffConfig; redis: Redis; now: () => Date }) {
   const keys = staffKeys(config.REDIS_PREFIX);
   const limits = { idleMs: config.CONSOLE_IDLE_TIMEOUT_SECONDS * 1000, maxMs: config.CONSOLE_SESSION_MAX_SECONDS * 1000 };
-  const sessions = new StaffSessions(redis, keys, limits, () => now().getTime());
-  const tokens = new ApiTokens(redis, keys, now);
+  const sessions = new StaffSessions(redis, keys, limits, config.staff, () => now().getTime());
+  const tokens = new ApiTokens(redis, keys, config.staff, now);
   const audit = new AuditTrail(redis, keys, now);
   const secure = config.PUBLIC_BASE_URL.startsWith("https:");
   const sso = config.OIDC_ISSUER
@@ -41,8 +41,9 @@ export type StaffServices = ReturnType<typeof createStaffServices>;
 
 /**
  * At start-up: whoever left STAFF_FILE loses their sessions and API tokens, whoever's role changed there
- * signs in again (their tokens take the new role). Recorded in the audit trail as the line's own doing. With
- * Redis away it waits for Redis, so the line still starts and serves calls.
+ * signs in again (their tokens take the new role). Sessions and tokens are checked against the file on every
+ * use anyway (so this may run while requests are served); this removes them from Redis and records it in
+ * the audit trail as the line's own doing. With Redis away it waits for Redis.
  */
 export async function reconcileStaff(staff: StaffServices, log: Logger): Promise<void> {
   const system = { email: "system", name: "start-up (STAFF_FILE)", role: null, via: "system" } as const;

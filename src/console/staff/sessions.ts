@@ -39,12 +39,18 @@ export type StaffKeys = ReturnType<typeof staffKeys>;
  * when an admin signs the person out everywhere; each ends at once, for every instance of the line.
  */
 export class StaffSessions {
+  private readonly members: Map<string, StaffMember>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: StaffKeys,
     private readonly limits: { idleMs: number; maxMs: number },
+    /** STAFF_FILE as this process read it: a password session of someone it no longer lists (as listed) is over. */
+    members: StaffMember[],
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.members = new Map(members.map((member) => [member.email, member]));
+  }
 
   /** A new session; returns the cookie value (shown to nobody else, stored only as a digest). */
   async start(actor: Actor & { via: "password" | "sso" }): Promise<string> {
@@ -68,7 +74,8 @@ export class StaffSessions {
     const session = await this.read(id);
     if (!session) return null;
     const now = this.now();
-    if (now - session.lastSeenAt >= this.limits.idleMs || now >= session.expiresAt) {
+    const unlisted = session.via === "password" && this.members.get(session.email)?.role !== session.role;
+    if (unlisted || now - session.lastSeenAt >= this.limits.idleMs || now >= session.expiresAt) {
       await this.endById(id, session.email);
       return null;
     }

@@ -25,11 +25,17 @@ const TOKEN = /^elt_([0-9a-f]{16})_([\w-]{32,})$/;
  * once when issued; Redis keeps only the secret's digest. Revoked by the person or an admin, at once.
  */
 export class ApiTokens {
+  private readonly members: Map<string, StaffMember>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: StaffKeys,
+    /** STAFF_FILE as this process read it: the token of someone it lists acts with the role it gives them now. */
+    members: StaffMember[],
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.members = new Map(members.map((member) => [member.email, member]));
+  }
 
   static looksLikeOne(bearer: string): boolean {
     return TOKEN.test(bearer);
@@ -57,7 +63,13 @@ export class ApiTokens {
     const expected = Buffer.from(stored.data.digest, "hex");
     const given = Buffer.from(digestOf(match[2]!), "hex");
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-    return { email: stored.data.email, name: stored.data.name, role: stored.data.role, via: "api-token", tokenId: stored.data.id };
+    let { role } = stored.data;
+    if (stored.data.source === "password") {
+      const member = this.members.get(stored.data.email);
+      if (!member) return null;
+      role = member.role;
+    }
+    return { email: stored.data.email, name: stored.data.name, role, via: "api-token", tokenId: stored.data.id };
   }
 
   async of(email: string): Promise<ApiToken[]> {
