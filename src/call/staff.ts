@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * Console staff and what each role may do (docs/architecture.md, "Routes"): a viewer reads; an engineer also
+ * Console staff and what each role may do (docs/architecture.md, "Console staff"): a viewer reads; an engineer also
  * acts on cases, replies and overrides; an admin also changes the roster, schedule and queues, manages staff
  * and reads the audit trail. Each role includes the ones before it.
  */

@@ -17,7 +17,7 @@ const sessionSchema = z.object({
 });
 export type StaffSession = z.infer<typeof sessionSchema> & { id: string };
 
-/** The keys of people's sessions and API tokens, under REDIS_PREFIX (README.md, "Staff console"). */
+/** The keys of people's sessions and API tokens, under REDIS_PREFIX (docs/architecture.md, "Records"). */
 export function staffKeys(prefix: string) {
   return {
     session: (id: string) => `${prefix}staff:session:${id}`,
