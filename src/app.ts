@@ -4,9 +4,9 @@ import helmet from "helmet";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { staffApi } from "./console/api.ts";
-import { consoleSession, requireBearer } from "./console/auth.ts";
 import { consoleRoutes } from "./console/routes.ts";
 import { inboundMailRoutes } from "./email/http.ts";
+import { staffApiGate } from "./console/staff/console.ts";
 import { lineRoutes } from "./line/router.ts";
 import { httpSerializers } from "./log.ts";
 import type { Services } from "./services.ts";
@@ -25,7 +25,6 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     statusPage ??
     createStatusPage({ baseUrl: config.STATUSPAGE_URL, onError: (err) => log.warn({ err }, "status page unavailable; greeting without notice") });
   const { metrics } = services;
-  const session = consoleSession(config.CONSOLE_TOKEN, { secure: config.PUBLIC_BASE_URL.startsWith("https:") });
 
   const app = express();
   app.disable("x-powered-by");
@@ -73,12 +72,12 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   });
   app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log, releaseEmail: (id) => services.queues.releaseEmail(id) }));
   app.use("/email", inboundMailRoutes({ token: config.INBOUND_EMAIL_TOKEN, maxBytes: config.INBOUND_MAX_BYTES, desk: services.desk, log }));
-  // The token is checked before the body is read: a stranger's body is never parsed. The only body the API
-  // takes is a drill report (`drill --publish`): the nine drills/ scenarios make 28 KB, so 256 KB (the
-  // console's drill form takes as much) leaves room for a suite several times larger.
-  app.use("/api", secureHeaders, requireBearer(config.CONSOLE_TOKEN), express.json({ limit: "256kb" }), staffApi({ ...services, token: config.CONSOLE_TOKEN }));
+  // The token and its role are checked before the body is read: a stranger's body is never parsed. The only
+  // body the API takes is a drill report (`drill --publish`): the nine drills/ scenarios make 28 KB, so 256 KB
+  // (the console's drill form takes as much) leaves room for a suite several times larger.
+  app.use("/api", secureHeaders, ...staffApiGate(services, express.json({ limit: "256kb" })), staffApi(services));
   // bull-board's UI gets a CSP of its own (set in consoleRoutes); our pages keep the strict one.
-  app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services, session));
+  app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services));
   app.use(notFound);
   app.use(errorAnswer(() => redis.status === "ready"));
   return app;

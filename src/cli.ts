@@ -154,6 +154,72 @@ program
     console.log(`wrote ${Object.keys(renderSamples()).length} files to ${options.out}/`);
   });
 
+const staff = program.command("staff").description("console accounts in STAFF_FILE (README.md, \"Staff console\")");
+staff
+  .command("hash")
+  .description("read a password on stdin and print its argon2 hash, for the password field of STAFF_FILE")
+  .action(async () => {
+    const { hashPassword } = await import("./console/staff/staff-file.ts");
+    await staffCommand(async () => console.log(await hashPassword(await readPassword("Password: "))));
+  });
+staff
+  .command("add")
+  .description("append a person to STAFF_FILE, reading their password on stdin (prompted, not echoed, on a terminal)")
+  .argument("<name>", "their name, as the console and the audit trail show it")
+  .requiredOption("--email <email>", "their email address: what they sign in with")
+  .requiredOption("--role <role>", "viewer, engineer or admin")
+  .option("--file <path>", "the staff file (default: STAFF_FILE)")
+  .action(async (name: string, options: { email: string; role: string; file?: string }) => {
+    const { addToStaffFile } = await import("./console/staff/staff-file.ts");
+    await staffCommand(async () => {
+      const file = options.file ?? process.env.STAFF_FILE;
+      if (!file) throw new Error("no staff file: pass --file or set STAFF_FILE");
+      await addToStaffFile(file, { name, email: options.email, role: options.role }, () => readPassword(`Password for ${name}: `));
+      console.log(`added ${name} <${options.email}> as ${options.role} to ${file}; restart the line to let them sign in`);
+    });
+  });
+
+/** Runs a staff command; a refusal is one line on stderr and exit 2. */
+async function staffCommand(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    console.error(`emergency-line staff: ${(error as Error).message}`);
+    process.exitCode = 2;
+  }
+}
+
+/** A password from stdin: the first line of what is piped in, or typed at a prompt without echo. */
+async function readPassword(prompt: string): Promise<string> {
+  const { stdin, stderr } = process;
+  if (!stdin.isTTY) {
+    let text = "";
+    for await (const chunk of stdin) text += String(chunk);
+    return text.split(/\r?\n/)[0] ?? "";
+  }
+  stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.setEncoding("utf8");
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const finish = () => {
+      stdin.off("data", onKey);
+      stdin.setRawMode(false);
+      stdin.pause();
+      stderr.write("\n");
+    };
+    const onKey = (chunk: string) => {
+      for (const key of chunk) {
+        if (key === "\r" || key === "\n") return finish(), resolve(text);
+        if (key === "\u0003") return finish(), reject(new Error("cancelled"));
+        text = key === "\u007f" || key === "\b" ? text.slice(0, -1) : text + key;
+      }
+    };
+    stdin.on("data", onKey);
+  });
+}
+
 /**
  * Settles the roster before the summary names it. Redis being away must not keep the line from serving:
  * the line then dials the last roster it saw (ENGINEERS before any) and settles the roster once Redis is back.

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { engineersSchema } from "./call/engineers.ts";
 import { partnerDirectorySchema, type PartnerDirectory } from "./call/partners.ts";
 import { e164 } from "./call/phone.ts";
+import { roleSchema, staffFileSchema, type Role, type StaffMember } from "./call/staff.ts";
 import { loadSchedule, ScheduleError, type Schedule } from "./schedule/schema.ts";
 
 const csv = (value: string | undefined) =>
@@ -80,6 +82,20 @@ const envSchema = z
     FOLLOWUP_FROM: z.string().default("Emergency line <oncall@example.com>"),
     SUPPORT_EMAIL: z.email().default("support@example.com"),
     CONSOLE_TOKEN: z.string({ error: "required: the bearer token staff use for /api and /console" }).min(16, "at least 16 characters"),
+    // Console sign-in (README.md, "Staff console"): local accounts, single sign-on, how long a session lasts.
+    STAFF_FILE: z.string().optional(),
+    OIDC_ISSUER: z.url().optional(),
+    OIDC_CLIENT_ID: z.string().optional(),
+    OIDC_CLIENT_SECRET: z.string().optional(),
+    OIDC_ROLE_CLAIM: z.string().default("groups"),
+    OIDC_ROLE_MAP: z
+      .string()
+      .optional()
+      .transform((value) => csv(value).map((pair) => pair.split("=").map((part) => part.trim())))
+      .pipe(z.array(z.tuple([z.string().min(1), roleSchema], { error: "claimValue=role pairs, e.g. oncall-admins=admin,oncall=engineer" })))
+      .transform((pairs) => new Map<string, Role>(pairs)),
+    CONSOLE_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
+    CONSOLE_SESSION_MAX_SECONDS: z.coerce.number().int().min(1).default(12 * 3600),
     RUN_WORKERS: z.enum(["true", "false"], { error: "true or false" }).default("true").transform((value) => value === "true"),
     // Where writes wait while Redis is unreachable; each instance needs its own, on a disk that survives restarts.
     SPOOL_FILE: z.string().min(1).optional(),
@@ -110,6 +126,9 @@ const envSchema = z
     if (env.REDIS_CLUSTER_NODES.length && !HASH_TAG.test(env.REDIS_PREFIX)) {
       const message = `on Redis Cluster (REDIS_CLUSTER_NODES) the prefix must be a hash tag, e.g. {${env.REDIS_PREFIX.replace(/:$/, "")}}:, so each script, transaction and queue stays in one slot`;
       ctx.addIssue({ code: "custom", path: ["REDIS_PREFIX"], message });
+    }
+    for (const name of ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const) {
+      if (env.OIDC_ISSUER && !env[name]) ctx.addIssue({ code: "custom", path: [name], message: "required when OIDC_ISSUER is set" });
     }
   });
 
@@ -150,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     PUBLIC_BASE_URL: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ""),
     SPOOL_FILE: values.SPOOL_FILE ?? `var/spool-${values.REDIS_PREFIX.replace(/:$/, "").replace(/[{}]/g, "")}.jsonl`,
     partners: loadPartners(values.PARTNERS_FILE),
+    staff: loadStaff(values.STAFF_FILE),
     schedule: loadScheduleFile(values.SCHEDULE_FILE),
   };
 }
@@ -162,6 +182,28 @@ function loadScheduleFile(file: string | undefined): Schedule | null {
     if (!(error instanceof ScheduleError)) throw error;
     throw new ConfigError(`invalid configuration:\n${error.message.split("\n").map((line) => `  SCHEDULE_FILE: ${line}`).join("\n")}`);
   }
+}
+
+/** The STAFF_FILE's people; a bad entry stops start-up, named by its place in the file and its email. */
+function loadStaff(file: string | undefined): StaffMember[] {
+  if (!file) return [];
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  STAFF_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const parsed = staffFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const entries = (raw as { staff?: { email?: unknown }[] } | null)?.staff;
+    const lines = parsed.error.issues.map((issue) => {
+      const [, index] = issue.path;
+      const who = typeof index === "number" && typeof entries?.[index]?.email === "string" ? ` (${entries[index].email})` : "";
+      return `  STAFF_FILE (${file}) at ${issue.path.join(".") || "top level"}${who}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data.staff;
 }
 
 function loadPartners(file: string | undefined): PartnerDirectory {

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { reconcileStaff } from "./console/staff/services.ts";
 import { startMailListener, type MailListener } from "./email/smtp.ts";
 import { scheduleWarnings } from "./schedule/warnings.ts";
 import { createServices, startServiceWorkers, type Services } from "./services.ts";
@@ -44,6 +45,8 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   if (!(await readyOrNot(options.redis))) {
     options.log.warn({ redis: options.redis.status }, "Redis does not answer yet: serving from the fallbacks and the spool until it does");
   }
+  // Fails fast without Redis, and then runs when Redis is back; sessions are checked against STAFF_FILE on use meanwhile.
+  await reconcileStaff(services.staff, options.log);
   let smtp: MailListener | null = null;
   try {
     if (config.INBOUND_SMTP_PORT !== undefined) {

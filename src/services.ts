@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { hangupDecision } from "./call/flow.ts";
 import type { Config } from "./config.ts";
 import { MailDesk } from "./email/intake.ts";
+import { createStaffServices } from "./console/staff/services.ts";
 import { CaseDesk } from "./followup/cases.ts";
 import { Correspondence } from "./followup/correspondence.ts";
 import { IncidentViews } from "./followup/incident-view.ts";
@@ -62,6 +63,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
   const mail = new MailStore(redis, keys);
   const views = new IncidentViews({ incidents, followup, mail, jobStates: queues.jobStates });
   const cases = new CaseDesk({ incidents, followup, queues, timeline, holdMs: config.CASE_HOLD_HOURS * 3600_000, now });
+  const staff = createStaffServices({ config, redis, now });
   if (!config.MOBILISE_WEBHOOK_URL) log.warn("Paging is OFF: MOBILISE_WEBHOOK_URL is not set; incidents will page nobody");
   const options = () => ({ from: config.FOLLOWUP_FROM, supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, domain: messageDomain(config.PUBLIC_BASE_URL), now: now() });
   const correspondence = new Correspondence({ views, mail, queues, options });
@@ -86,6 +88,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     cases,
     correspondence,
     desk,
+    staff,
     now,
     paging: () => pagingStatus(config, followup, now()),
     async close() {

@@ -1,9 +1,10 @@
-import { Router, type Request, type Response } from "express";
+import { Router, type Response } from "express";
 import icalGenerator from "ical-generator";
 import { z } from "zod";
 import { instantWithOffset, overrideRequestSchema } from "../schedule/override.ts";
 import { shiftsOf } from "../schedule/timeline.ts";
 import type { OnCall } from "../store/oncall.ts";
+import type { Actor } from "../call/staff.ts";
 
 const DAY_MS = 24 * 3_600_000;
 const atQuery = z.object({ at: instantWithOffset.optional() });
@@ -24,9 +25,13 @@ function refuse(res: Response, status: number, error: z.ZodError | string): void
   res.status(status).json({ error: `${field || "body"}: ${issue.message}`, field });
 }
 
-/** Who made a change: the API's bearer token, or a person in the console (its cookie session). */
-export function changedBy(req: Request, res: Response): string {
-  return res.locals.viaBearer || /^Bearer /i.test(req.headers.authorization ?? "") ? "api" : "console";
+/**
+ * Who made a change: the person (signed in to the console, or with their API token), by email; "api" for
+ * CONSOLE_TOKEN, which is automation rather than anyone.
+ */
+export function changedBy(res: Response): string {
+  const actor = res.locals.actor as Actor | undefined;
+  return !actor || actor.via === "console-token" ? "api" : actor.email;
 }
 
 /**
@@ -53,11 +58,11 @@ export function oncallApi({ oncall, now }: OncallApiDeps): Router {
     if (!parsed.success) return refuse(res, 400, parsed.error);
     const problem = await checkAgainstSchedule(oncall, parsed.data);
     if (problem) return refuse(res, 400, problem);
-    res.status(201).json(await oncall.overrides.create(parsed.data, changedBy(req, res)));
+    res.status(201).json(await oncall.overrides.create(parsed.data, changedBy(res)));
   });
 
   router.delete("/oncall/overrides/:id", async (req, res) => {
-    const removed = await oncall.overrides.delete(req.params.id, changedBy(req, res));
+    const removed = await oncall.overrides.delete(req.params.id, changedBy(res));
     if (!removed) return refuse(res, 404, `no override ${req.params.id}`);
     res.json({ deleted: removed });
   });

@@ -1,28 +1,21 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
+import { roleAtLeast, type Actor, type Role } from "../call/staff.ts";
+import { requiredRole } from "./staff/policy.ts";
+import type { StaffSessions } from "./staff/sessions.ts";
+import { ApiTokens } from "./staff/tokens.ts";
 
 const SESSION_COOKIE = "el_session";
-const SESSION_HOURS = 12;
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 /** Constant-time comparison; hashing first makes the lengths equal. */
 export const sameSecret = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
 
-/** Bearer CONSOLE_TOKEN, for the JSON API and tools. */
-export function requireBearer(token: string): RequestHandler {
-  return (req, res, next) => {
-    if (bearerOk(req, token)) return next();
-    res.status(401).set("WWW-Authenticate", 'Bearer realm="emergency-line"').json({ error: "unauthorized: send Authorization: Bearer <CONSOLE_TOKEN>" });
-  };
-}
-
-function bearerOk(req: Request, token: string): boolean {
-  const match = /^Bearer (.+)$/.exec(req.header("authorization") ?? "");
-  return Boolean(match && sameSecret(match[1]!, token));
-}
+/** CONSOLE_TOKEN acts as this: automation (drills, scripts) with every right, named as such in the audit trail. */
+export const AUTOMATION: Actor = { email: "console-token", name: "CONSOLE_TOKEN (automation)", role: "admin", via: "console-token" };
 
 /** One cookie's value; a value that is not valid %-encoding counts as absent (it is not one we set). */
-function cookie(req: Request, name: string): string | undefined {
+export function cookie(req: Request, name: string): string | undefined {
   for (const part of (req.header("cookie") ?? "").split(";")) {
     const eq = part.indexOf("=");
     if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
@@ -42,44 +35,60 @@ function cookie(req: Request, name: string): string | undefined {
 const SCRIPT_CSRF = { cookie: "XSRF-TOKEN", header: "x-xsrf-token" } as const;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/**
- * The console's staff session: the bearer token, or a cookie set by the login form. The cookie is HttpOnly
- * and SameSite=Strict and carries an expiry signed with a key derived from CONSOLE_TOKEN (changing the token
- * logs everybody out). Every cookie-authenticated request other than GET, HEAD and OPTIONS carries a CSRF
- * token bound to the session: a form field (_csrf) or, from scripts, a header (SCRIPT_CSRF). A bearer
- * request carries no ambient credential and needs none.
- */
-export function consoleSession(token: string, { secure }: { secure: boolean }) {
-  const key = digest(`emergency-line console session:${token}`);
-  const sign = (text: string) => createHmac("sha256", key).update(text).digest("base64url");
+export type Area = "console" | "api";
 
-  const sessionFrom = (req: Request): string | null => {
-    const value = cookie(req, SESSION_COOKIE);
-    if (!value) return null;
-    const [expires, signature] = value.split(".");
-    if (!expires || !signature || !sameSecret(signature, sign(expires)) || Number(expires) < Date.now()) return null;
-    return value;
-  };
+/**
+ * Who is asking, and whether they may. A request proves who it is with a bearer token (CONSOLE_TOKEN, or a
+ * person's API token) or, in the console, with a session cookie: a random id whose session lives in Redis
+ * (`StaffSessions`), HttpOnly, SameSite=Strict, Secure when the line is served over https. The person goes
+ * into res.locals.actor; their role is then checked against `requiredRole` (403 otherwise). Every
+ * cookie-authenticated request other than GET, HEAD and OPTIONS carries a CSRF token bound to the session: a
+ * form field (_csrf) or, from scripts, a header (SCRIPT_CSRF). A bearer request carries no ambient
+ * credential and needs none.
+ */
+export function staffGuard({ consoleToken, sessions, tokens, secure, maxMs }: { consoleToken: string; sessions: StaffSessions; tokens: ApiTokens; secure: boolean; maxMs: number }) {
+  const key = digest(`emergency-line console session:${consoleToken}`);
+  const sign = (text: string) => createHmac("sha256", key).update(text).digest("base64url");
+  const cookieOptions = { httpOnly: true, sameSite: "strict", secure, path: "/" } as const;
+
+  async function bearerActor(req: Request): Promise<Actor | null | undefined> {
+    const match = /^Bearer (.+)$/.exec(req.header("authorization") ?? "");
+    if (!match) return undefined;
+    if (sameSecret(match[1]!, consoleToken)) return AUTOMATION;
+    return ApiTokens.looksLikeOne(match[1]!) ? tokens.verify(match[1]!) : null;
+  }
 
   return {
     /**
-     * Lets staff through (bearer or session) and sets res.locals.csrf for forms; else 401 via `refuse`. It
-     * reads no body, so it can run before the body is parsed; `checkCsrf` runs after.
+     * Sets res.locals.actor (and res.locals.csrf for forms) or answers through `refuse`. It reads no body,
+     * so it runs before the body is parsed; `checkCsrf` runs after. The API takes bearer tokens only.
      */
-    require(refuse: (req: Request, res: Response) => void): RequestHandler {
-      return (req, res, next) => {
-        if (bearerOk(req, token)) {
+    authenticate(area: Area, refuse: (req: Request, res: Response) => void): RequestHandler {
+      return async (req, res, next) => {
+        const bearer = await bearerActor(req);
+        if (bearer) {
+          res.locals.actor = bearer;
           res.locals.viaBearer = true;
           res.locals.csrf = "";
           return next();
         }
-        const session = sessionFrom(req);
+        const value = area === "console" && bearer === undefined ? cookie(req, SESSION_COOKIE) : undefined;
+        const session = value ? await sessions.resume(value) : null;
         if (!session) return refuse(req, res);
-        res.locals.csrf = sign(`csrf:${session}`);
+        res.locals.actor = { email: session.email, name: session.name, role: session.role, via: session.via } satisfies Actor;
+        res.locals.csrf = sign(`csrf:${value}`);
         next();
       };
     },
-    /** After `require` and body parsing: a cookie-authenticated change without its CSRF token gets 403. */
+    /** After `authenticate`: the actor's role must reach what the route needs, else `forbid` answers (403). */
+    authorize(area: Area, forbid: (req: Request, res: Response, needed: Role) => void): RequestHandler {
+      return (req, res, next) => {
+        const needed = requiredRole(area, req.method, req.path);
+        if (roleAtLeast((res.locals.actor as Actor).role, needed)) return next();
+        forbid(req, res, needed);
+      };
+    },
+    /** After `authenticate` and body parsing: a cookie-authenticated change without its CSRF token gets 403. */
     checkCsrf: ((req, res, next) => {
       if (res.locals.viaBearer || SAFE_METHODS.has(req.method)) return next();
       const given = req.header(SCRIPT_CSRF.header) ?? (req.body as { _csrf?: unknown } | undefined)?._csrf;
@@ -93,15 +102,21 @@ export function consoleSession(token: string, { secure }: { secure: boolean }) {
         next();
       };
     },
-    login(res: Response, given: string): boolean {
-      if (!sameSecret(given, token)) return false;
-      const expires = String(Date.now() + SESSION_HOURS * 3600_000);
-      res.cookie(SESSION_COOKIE, `${expires}.${sign(expires)}`, { httpOnly: true, sameSite: "strict", secure, path: "/", maxAge: SESSION_HOURS * 3600_000 });
-      return true;
+    /**
+     * A signed-in person: a new session in Redis, its new random id in the cookie (which lasts no longer than
+     * the session may). A session this browser had before ends: each sign-in gets an id nobody held before.
+     */
+    async signIn(req: Request, res: Response, actor: Actor & { via: "password" | "sso" }): Promise<void> {
+      const previous = cookie(req, SESSION_COOKIE);
+      if (previous) await sessions.end(previous);
+      res.cookie(SESSION_COOKIE, await sessions.start(actor), { ...cookieOptions, maxAge: maxMs });
     },
-    logout(res: Response): void {
-      res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: "strict", secure, path: "/" });
+    /** Ends this request's session in Redis (the cookie is worthless from now on, wherever a copy is) and clears it. */
+    async signOut(req: Request, res: Response): Promise<void> {
+      const value = cookie(req, SESSION_COOKIE);
+      if (value) await sessions.end(value);
+      res.clearCookie(SESSION_COOKIE, cookieOptions);
     },
   };
 }
-export type ConsoleSession = ReturnType<typeof consoleSession>;
+export type StaffGuard = ReturnType<typeof staffGuard>;

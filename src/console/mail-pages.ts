@@ -4,6 +4,7 @@ import type { Correspondence } from "../followup/correspondence.ts";
 import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
 import { html } from "./html.ts";
 import { layout } from "./pages.ts";
+import { can } from "./staff/context.ts";
 import { threadSection } from "./thread.ts";
 
 /** An email incident's console page: its mail, case and timeline (no call, no engineers' legs). */
@@ -15,7 +16,7 @@ function mailIncidentPage(incident: IncidentView, csrf: string, notice?: string)
     html`<h1>${incident.id} <span class="badge">${incident.severity}</span> <span class="badge">email</span>${incident.drill ? html` <span class="badge drill">drill</span>` : ""}${incident.misuse ? html` <span class="badge misuse">misuse: ${incident.misuse.callsInLastDay} in 24 h</span>` : ""}</h1>
 ${notice ? html`<p class="notice">${notice}</p>` : ""}
 <p>Email from <strong>${incident.partner ? `${incident.partner.name} (${incident.caller})` : incident.caller}</strong>: “${incident.mail?.subject ?? ""}”, raised ${incident.raisedAt}. Responders: ${incident.followup.mobilise.state}.</p>
-<p class="case-state">Case ${incident.case.state}</p>${incident.case.state === "closed" ? form("reopen", "Reopen case") : ""}
+<p class="case-state">Case ${incident.case.state}</p>${incident.case.state === "closed" && can("engineer") ? form("reopen", "Reopen case") : ""}
 ${threadSection(incident, csrf)}
 <section><h2>Timeline</h2><ol class="events">${incident.timeline.map((e) => html`<li><time>${e.at.slice(11, 19)}</time> ${e.text}</li>`)}</ol></section>`,
     { csrf },

@@ -10,6 +10,7 @@ import type { OnCall } from "../store/oncall.ts";
 import { changedBy, checkAgainstSchedule } from "./api-oncall.ts";
 import { html, type Html } from "./html.ts";
 import { layout } from "./pages.ts";
+import { can } from "./staff/context.ts";
 
 const DAY_MS = 24 * 3_600_000;
 const DAYS_SHOWN = 14;
@@ -61,7 +62,7 @@ export function oncallPage(view: OncallView, csrf: string, message?: { error?: s
     .map(
       (o) =>
         html`<tr><td>${o.level}</td><td>${o.engineer}</td><td>${localTime(Date.parse(o.from), zone)}</td><td>${localTime(Date.parse(o.to), zone)}</td><td>${o.createdBy}, ${localTime(Date.parse(o.createdAt), zone)}</td>
-<td><form method="post" action="/console/oncall/overrides/${o.id}/delete" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" aria-label="delete override ${o.id}">Delete</button></form></td></tr>`,
+<td>${can("engineer") ? html`<form method="post" action="/console/oncall/overrides/${o.id}/delete" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" aria-label="delete override ${o.id}">Delete</button></form>` : ""}</td></tr>`,
     );
   const levelOptions = view.schedule.levels.map((l) => html`<option value="${l.level}">${l.level}: ${l.name}</option>`);
   const engineerOptions = Object.keys(view.schedule.engineers).map((name) => html`<option>${name}</option>`);
@@ -75,10 +76,12 @@ ${view.warnings.length ? html`<section class="warnings"><h2>Warnings</h2><ul>${v
 <h2>The next two weeks</h2>${bars}
 <h2>Overrides</h2>
 <table><thead><tr><th>Level</th><th>Engineer</th><th>From</th><th>To</th><th>Made by</th><th></th></tr></thead><tbody>${overrides}</tbody></table>
-<form method="post" action="/console/oncall/overrides" class="override-form"><input type="hidden" name="_csrf" value="${csrf}">
+${can("engineer")
+      ? html`<form method="post" action="/console/oncall/overrides" class="override-form"><input type="hidden" name="_csrf" value="${csrf}">
 <label>Level <select name="level">${levelOptions}</select></label> <label>Engineer <select name="engineer">${engineerOptions}</select></label>
 <label>From (${zone}) <input type="datetime-local" name="from" required></label> <label>To (${zone}) <input type="datetime-local" name="to" required></label>
-<button type="submit">Add override</button></form>`,
+<button type="submit">Add override</button></form>`
+      : ""}`,
     { csrf },
   );
 }
@@ -111,11 +114,11 @@ export function oncallConsole({ oncall, now }: { oncall: OnCall; now: () => Date
       res.status(400).type("html").send(oncallPage(await view(), csrf(res), { error: `Not saved: ${problem}` }));
       return;
     }
-    await oncall.overrides.create(parsed.data, changedBy(req, res));
+    await oncall.overrides.create(parsed.data, changedBy(res));
     res.redirect(303, `/console/oncall?done=${encodeURIComponent("Override added.")}`);
   });
   router.post("/oncall/overrides/:id/delete", async (req, res) => {
-    const removed = await oncall.overrides.delete(req.params.id, changedBy(req, res));
+    const removed = await oncall.overrides.delete(req.params.id, changedBy(res));
     res.redirect(303, `/console/oncall?done=${encodeURIComponent(removed ? "Override deleted." : "That override was already gone.")}`);
   });
 

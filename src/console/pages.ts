@@ -9,30 +9,21 @@ import type { RosterSource } from "../store/roster.ts";
 import type { SpoolStatus } from "../store/journal.ts";
 import { html, type Html } from "./html.ts";
 import { threadSection } from "./thread.ts";
+import { can, signedIn } from "./staff/context.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
 /** The console's pages: plain server-rendered HTML, one stylesheet, no script. */
 
+/** The page frame; the links and buttons shown depend on the reader's role (staff/context.ts). */
 export function layout(title: string, body: Html, { nav = true, csrf = "" } = {}): string {
+  const reader = signedIn();
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} — emergency line</title><link rel="stylesheet" href="/console/static/console.css"></head>
 <body>${nav
-    ? html`<header><strong>Emergency line</strong><nav><a href="/console">Incidents</a><a href="/console/oncall">On call</a><a href="/console/roster">Roster</a><a href="/console/drills">Drills</a><a href="/console/queues">Queues</a></nav>${csrf ? html`<form method="post" action="/console/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button>Log out</button></form>` : ""}</header>`
+    ? html`<header><strong>Emergency line</strong><nav><a href="/console">Incidents</a><a href="/console/oncall">On call</a><a href="/console/roster">Roster</a><a href="/console/drills">Drills</a>${can("admin") ? html`<a href="/console/queues">Queues</a><a href="/console/staff">Staff</a><a href="/console/audit">Audit</a>` : ""}</nav>${reader ? html`<a class="who" href="/console/account" title="${reader.email}">${reader.name} (${reader.role})</a>` : ""}${csrf ? html`<form method="post" action="/console/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button>Sign out</button></form>` : ""}</header>`
     : ""}
 <main>${body}</main></body></html>`.value;
-}
-
-export function loginPage(error?: string): string {
-  return layout(
-    "Log in",
-    html`<h1>Staff console</h1>
-<form method="post" action="/console/login" class="login">
-<label>Console token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
-${error ? html`<p class="error">${error}</p>` : ""}
-<button type="submit">Log in</button></form>`,
-    { nav: false },
-  );
 }
 
 const seconds = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} s`);
@@ -131,7 +122,7 @@ ${incident.voicemail
 ${email.subject ? html`<div class="email"><p><strong>${email.subject}</strong></p><pre>${email.text ?? ""}</pre></div>` : ""}
 </section>
 <section><h2>Case</h2><p class="case-state">Case ${caseState.state}${caseState.closesAt && caseState.state === "awaiting-reply" ? `, closes at ${caseState.closesAt} without a reply` : ""}${caseState.repliedAt ? `, partner replied at ${caseState.repliedAt}` : ""}</p>
-${caseState.state !== "partner-replied" ? form("reply", "Record partner reply") : ""} ${caseState.state === "closed" ? form("reopen", "Reopen case") : ""}</section>
+${can("engineer") ? html`${caseState.state !== "partner-replied" ? form("reply", "Record partner reply") : ""} ${caseState.state === "closed" ? form("reopen", "Reopen case") : ""}` : ""}</section>
 ${threadSection(incident, csrf)}`,
     { csrf },
   );
@@ -143,7 +134,7 @@ export function rosterPage(roster: Engineer[], csrf: string, error?: string, sou
     return html`<tr><td>${i + 1}</td>
 <td><input name="name${i + 1}" value="${engineer?.name ?? ""}" aria-label="name of engineer ${i + 1}"></td>
 <td><input name="number${i + 1}" value="${engineer?.number ?? ""}" placeholder="+15550001001" aria-label="number of engineer ${i + 1}"></td>
-<td>${engineer && i > 0 ? html`<button type="submit" formaction="/console/roster/move-up/${i + 1}" aria-label="move engineer ${i + 1} up">Move up</button>` : ""}</td></tr>`;
+<td>${engineer && i > 0 && can("admin") ? html`<button type="submit" formaction="/console/roster/move-up/${i + 1}" aria-label="move engineer ${i + 1} up">Move up</button>` : ""}</td></tr>`;
   });
   return layout(
     "Roster",
@@ -153,7 +144,7 @@ ${source ? html`<p class="roster-source">Roster from ${source.source}: ${source.
 ${error ? html`<p class="error">${error}</p>` : ""}
 <form method="post" action="/console/roster"><input type="hidden" name="_csrf" value="${csrf}">
 <table><thead><tr><th>Level</th><th>Name</th><th>Number (E.164)</th><th></th></tr></thead><tbody>${rows}</tbody></table>
-<button type="submit">Save roster</button></form>`,
+${can("admin") ? html`<button type="submit">Save roster</button>` : html`<p>Only an admin changes the roster.</p>`}</form>`,
     { csrf },
   );
 }
@@ -169,9 +160,11 @@ ${reports.length
 <ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${s.skipped ? "–" : s.passed ? "✔" : "✘"} ${s.name} <code>${s.file}</code>${s.calls.flatMap((c) => c.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`,
         )
       : html`<p>No drill results yet.</p>`}
-<h2>Add a drill report</h2>
+${can("engineer")
+      ? html`<h2>Add a drill report</h2>
 <p>Paste the output of <code>emergency-line drill --report json FILE</code>, or post it to <code>/api/drill-reports</code>.</p>
-<form method="post" action="/console/drills"><input type="hidden" name="_csrf" value="${csrf}"><textarea name="report" rows="6" cols="80" required></textarea><br><button type="submit">Add report</button></form>`,
+<form method="post" action="/console/drills"><input type="hidden" name="_csrf" value="${csrf}"><textarea name="report" rows="6" cols="80" required></textarea><br><button type="submit">Add report</button></form>`
+      : ""}`,
     { csrf },
   );
 }
@@ -185,7 +178,7 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;
 .banner{background:#b0302a;color:#fff;padding:.4em 1em;margin-bottom:1em}.banner a{color:#fff;font-weight:bold}.filter{margin:.2em 0 .8em}.error{color:#b0302a;font-weight:bold}.warning{color:#8a5a00;background:#fff4d6;padding:.3em .6em}.notice{color:#2d7a46}
 .timeline-bar text{font-size:12px;fill:#fff}.events{font-size:13px;color:#444}.events time{color:#888;margin-right:.5em}
 .transcript{background:#f4f6f9;padding:.6em 1em;border-left:3px solid #5a7fd0}.email pre{white-space:pre-wrap;background:#fafafa;padding:.6em;border:1px solid #eee}
-form.inline{display:inline}.login{max-width:22em;display:flex;flex-direction:column;gap:.6em;margin-top:2em}
+form.inline{display:inline}header .who{color:#fff;margin-left:auto}header .who+form{margin-left:1em}.filters{display:flex;gap:1em;flex-wrap:wrap;align-items:end;margin-bottom:1em}.audit code{font-size:12px;word-break:break-all}.token{background:#fff4d6;padding:.3em}.login{max-width:22em;display:flex;flex-direction:column;gap:.6em;margin-top:2em}
 .drill.failed h2,.failed{color:#b0302a}.drill.passed h2{color:#2d7a46}
 .mails{list-style:none;padding:0}.mail{border-left:3px solid #5a7fd0;padding:.2em .8em;margin:.6em 0}.mail.out{border-color:#2d7a46}
 .mail pre{white-space:pre-wrap;margin:.3em 0}`;

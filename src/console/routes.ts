@@ -17,9 +17,11 @@ import type { Journal } from "../store/journal.ts";
 import type { OnCall } from "../store/oncall.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
-import type { ConsoleSession } from "./auth.ts";
+import type { FollowupState } from "../store/followup-state.ts";
+import { callPage, CONSOLE_CSS, dashboardPage, drillFilterSchema, drillsPage, layout, rosterPage } from "./pages.ts";
+import { staffConsole } from "./staff/console.ts";
+import type { StaffServices } from "./staff/services.ts";
 import { oncallConsole } from "./oncall-page.ts";
-import { callPage, CONSOLE_CSS, dashboardPage, drillFilterSchema, drillsPage, layout, loginPage, rosterPage } from "./pages.ts";
 import { html } from "./html.ts";
 import { threadRoutes } from "./mail-pages.ts";
 
@@ -70,47 +72,34 @@ export interface ConsoleDeps {
   queues: FollowupQueues;
   reports: DrillReports;
   redis: Redis;
+  followup: FollowupState;
+  staff: StaffServices;
   /** Whether a real incident would page anyone now (the dashboard's banner). */
   paging(): Promise<PagingStatus>;
   oncall: OnCall;
   now: () => Date;
 }
 
-/** GET /console and its pages. Every page and form needs a staff session (or the bearer token). */
-export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Router {
+/** GET /console and its pages. Every page and form needs a person signed in (or a bearer token), with the role it asks. */
+export function consoleRoutes(deps: ConsoleDeps): Router {
   const { incidents, views, sessions, roster, cases, journal, redis, reports } = deps;
   const router = Router();
+  const staff = staffConsole(deps);
 
   router.get("/static/console.css", (_req, res) => {
     res.type("text/css").set("Cache-Control", "max-age=300").send(CONSOLE_CSS);
   });
-  router.get("/login", (_req, res) => {
-    res.type("html").send(loginPage());
-  });
-  // The only body read before anyone has logged in: a token, so a few KB at most.
-  router.post("/login", express.urlencoded({ extended: false, limit: "4kb" }), (req, res) => {
-    if (session.login(res, String(req.body?.token ?? ""))) return res.redirect(303, "/console");
-    res.status(401).type("html").send(loginPage("That token is not right."));
-  });
+  router.use(staff.signIn);
 
-  // Everything below needs staff. A browser without a session gets the login form, with 401. Bodies are
-  // parsed only once the request is known to come from staff; the drill form's pasted report needs 256 KB.
-  router.use(
-    session.require((_req, res) => {
-      res.status(401).type("html").send(loginPage());
-    }),
-    express.urlencoded({ extended: false, limit: "256kb" }),
-    session.checkCsrf,
-  );
+  // Everything below needs staff, with the role the route asks (staff/policy.ts). A browser without a
+  // session gets the sign-in form, with 401. Bodies are parsed only once the request is known to come from
+  // staff allowed to make it; the drill form's pasted report needs 256 KB.
+  router.use(staff.gate(express.urlencoded({ extended: false, limit: "256kb" })));
+  router.use(staff.routes);
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   const back = (res: Response, to: string) => res.redirect(303, to);
 
   router.use(oncallConsole(deps));
-
-  router.post("/logout", (_req, res) => {
-    session.logout(res);
-    back(res, "/console/login");
-  });
 
   router.get("/", async (req, res) => {
     const query = dashboardQuery.safeParse(req.query);
@@ -229,7 +218,7 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
   });
   // Its UI changes queues with PUT/POST/DELETE from axios, which sends the CSRF cookie back as a header:
   // checkCsrf above holds those to the same token as our forms.
-  router.use("/queues", queuesHeaders, session.csrfCookie("/console/queues"), withoutWebFonts, board.getRouter());
+  router.use("/queues", queuesHeaders, deps.staff.guard.csrfCookie("/console/queues"), withoutWebFonts, board.getRouter());
 
   return router;
 }

@@ -1,5 +1,6 @@
 import type { IncidentView } from "../followup/incident-view.ts";
 import { html, type Html } from "./html.ts";
+import { can } from "./staff/context.ts";
 
 /**
  * The mail side of an incident in the console: its thread (text only: HTML mail is never rendered, every
@@ -19,7 +20,9 @@ ${incident.thread.length
       )}</ol>`
     : html`<p>No mail yet.</p>`}
 <p class="case-deadline">${c.state === "awaiting-reply" && c.closesAt ? `Awaiting the partner's reply; closes at ${c.closesAt}.` : `Case ${c.state}.`}</p>
-<form method="post" action="/console/incidents/${incident.id}/messages"><input type="hidden" name="_csrf" value="${csrf}">
+${can("engineer")
+    ? html`<form method="post" action="/console/incidents/${incident.id}/messages"><input type="hidden" name="_csrf" value="${csrf}">
 <label>Reply to the partner (plain text, sent in the thread; starts the case hold)<br><textarea name="text" rows="5" cols="80" required></textarea></label><br>
-<button type="submit">Send reply</button></form></section>`;
+<button type="submit">Send reply</button></form>`
+    : ""}</section>`;
 }

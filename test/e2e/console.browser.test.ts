@@ -5,7 +5,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SimulatedCall } from "../../src/simulator/carrier.ts";
 import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
-import { ACCOUNT_SID, AUTH_TOKEN, CONSOLE_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { ACCOUNT_SID, AUTH_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 import { startSmtp } from "../helpers/receivers.ts";
 import { waitFor } from "../../src/simulator/wait.ts";
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   smtp = await startSmtp();
   const partners = join(mkdtempSync(join(tmpdir(), "el-e2e-")), "partners.json");
   writeFileSync(partners, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test" } }));
-  t = await startTestLine("browser", { workers: true, publicIsLocal: true, env: { SMTP_URL: smtp.url, PARTNERS_FILE: partners, TRANSCRIPTION_WAIT_SECONDS: "1", FOLLOWUP_RETRY_DELAY_MS: "50" } });
+  t = await startTestLine("browser", { workers: true, publicIsLocal: true, env: { SMTP_URL: smtp.url, PARTNERS_FILE: partners, TRANSCRIPTION_WAIT_SECONDS: "1", FOLLOWUP_RETRY_DELAY_MS: "50", STAFF_FILE: await writeStaffFile() } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -37,8 +38,9 @@ afterAll(async () => {
 
 async function logIn(page: Page) {
   await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Console token").fill(CONSOLE_TOKEN);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByLabel("Email").fill(PEOPLE.admin.email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${t.line.url}/console`);
 }
 

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "../../src/simulator/wait.ts";
-import { CONSOLE_TOKEN, startTestLine, type TestLine } from "../helpers/line.ts";
+import { startTestLine, type TestLine } from "../helpers/line.ts";
+import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 // Debian's chromium, as in console.browser.test.ts.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -12,7 +13,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
-  t = await startTestLine("queues-browser", { publicIsLocal: true });
+  t = await startTestLine("queues-browser", { publicIsLocal: true, env: { STAFF_FILE: await writeStaffFile() } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -34,8 +35,9 @@ it("the queues board works under its CSP, fetches nothing from the internet, sen
     if (request.method() !== "GET") changes.push({ method: request.method(), url: request.url(), token: request.headers()["x-xsrf-token"] });
   });
   await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Console token").fill(CONSOLE_TOKEN);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByLabel("Email").fill(PEOPLE.admin.email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${t.line.url}/console`);
 
   await page.goto(`${t.line.url}/console/queues`);

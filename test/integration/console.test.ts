@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.ts";
 import { CONSOLE_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 const PARTNER = "+15557770001";
 const logLines: string[] = [];
@@ -19,7 +20,7 @@ beforeAll(async () => {
       done();
     },
   });
-  t = await startTestLine("console", { env: { PARTNERS_FILE: partnersFile }, log: createLogger("info", sink) });
+  t = await startTestLine("console", { env: { PARTNERS_FILE: partnersFile, STAFF_FILE: await writeStaffFile() }, log: createLogger("info", sink) });
 });
 afterAll(async () => {
   await t.stop();
@@ -30,11 +31,12 @@ const post = (path: string, body: Record<string, string>, headers: Record<string
   fetch(`${t.line.url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(body), redirect: "manual" });
 
 async function login(): Promise<{ cookie: string; csrf: string }> {
-  const response = await post("/console/login", { token: CONSOLE_TOKEN });
+  const response = await post("/console/login", { email: PEOPLE.admin.email, password: PASSWORD });
   expect(response.status).toBe(303);
   const setCookie = response.headers.get("set-cookie")!;
   expect(setCookie).toMatch(/HttpOnly/i);
   expect(setCookie).toMatch(/SameSite=Strict/i);
+  expect(setCookie).toMatch(/; Secure/i); // PUBLIC_BASE_URL is https here
   const cookie = setCookie.split(";")[0]!;
   const page = await (await get("/console/roster", { cookie })).text();
   return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
@@ -50,7 +52,7 @@ describe("every console and API route", () => {
     }
     const posts = ["/console/roster", "/console/roster/move-up/2", "/console/drills", "/console/incidents/INC-1/reply", "/console/incidents/INC-1/reopen", "/console/logout", "/api/incidents/INC-1/reply", "/api/incidents/INC-1/reopen", "/api/drill-reports"];
     for (const path of posts) expect((await post(path, {})).status, path).toBe(401);
-    expect((await post("/console/login", { token: "not-the-token-at-all" })).status).toBe(401);
+    expect((await post("/console/login", { email: PEOPLE.admin.email, password: CONSOLE_TOKEN })).status).toBe(401);
   });
 
   it("lets staff in with the bearer token or the login cookie, and refuses a cookie form post without its CSRF token", async () => {
@@ -178,7 +180,7 @@ describe("metrics and logs of a whole call", () => {
 
     const logs = logLines.join("");
     expect(logs).toContain(c.callSid);
-    for (const secret of [PARTNER, "+447700900123", "447700900123", "oncall@acme.test", "jane.doe@partner.com", CONSOLE_TOKEN, "test-auth-token"]) expect(logs).not.toContain(secret);
+    for (const secret of [PARTNER, "+447700900123", "447700900123", "oncall@acme.test", "jane.doe@partner.com", CONSOLE_TOKEN, "test-auth-token", PASSWORD]) expect(logs).not.toContain(secret);
     const lines = logLines.map((line) => JSON.parse(line));
     const received = lines.find((l) => l.msg === "call received" && l.callSid === c.callSid);
     expect(received.from).toBe("+1********01");

@@ -139,7 +139,7 @@ describe("requests that used to answer 500 with a stack trace", () => {
   it("ignores a session cookie with a bad % escape: the login page, not a crash", async () => {
     const response = await fetch(url("/console"), { headers: { cookie: "el_session=%E0%A4%A" } });
     expect(response.status).toBe(401);
-    expect(await response.text()).toContain("Console token");
+    expect(await response.text()).toContain("Staff console");
     expect((await fetch(url("/console"), { headers: { cookie: "other=%E0; el_session=%E0%A4%A", ...bearer } })).status).toBe(200);
   });
 

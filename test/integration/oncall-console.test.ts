@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.ts";
 import { CONSOLE_TOKEN, startTestLine, type TestLine } from "../helpers/line.ts";
+import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 const SCHEDULE = `
 timeZone: Europe/London
@@ -26,7 +27,7 @@ const NOW = new Date("2026-11-04T15:00:00Z");
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "el-oncall-console-"));
   writeFileSync(join(dir, "schedule.yaml"), SCHEDULE);
-  t = await startTestLine("oncall-console", { env: { SCHEDULE_FILE: join(dir, "schedule.yaml"), ENGINEERS: "" }, now: () => NOW, log: createLogger("info", new Writable({ write: (chunk, _e, done) => (logLines.push(String(chunk)), done()) })) });
+  t = await startTestLine("oncall-console", { env: { SCHEDULE_FILE: join(dir, "schedule.yaml"), ENGINEERS: "", STAFF_FILE: await writeStaffFile() }, now: () => NOW, log: createLogger("info", new Writable({ write: (chunk, _e, done) => (logLines.push(String(chunk)), done()) })) });
 });
 afterAll(async () => {
   await t?.stop();
@@ -37,7 +38,7 @@ const post = (path: string, body: Record<string, string>, headers: Record<string
   fetch(`${t.line.url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(body), redirect: "manual" });
 
 async function login(): Promise<{ cookie: string; csrf: string }> {
-  const response = await post("/console/login", { token: CONSOLE_TOKEN });
+  const response = await post("/console/login", { email: PEOPLE.admin.email, password: PASSWORD });
   const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
   const page = await (await get("/console/oncall", { cookie })).text();
   return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
@@ -71,7 +72,7 @@ describe("the console's on-call page", () => {
     expect(page).toContain('engineer Bob: number &quot;555-0101&quot; is not an E.164 number');
   });
 
-  it("adds an override from a form in the schedule's zone (made by the console), marks it on the timeline, deletes it", async () => {
+  it("adds an override from a form in the schedule's zone (made by the person signed in), marks it on the timeline, deletes it", async () => {
     const { cookie, csrf } = await login();
     const added = await post("/console/oncall/overrides", { _csrf: csrf, level: "1", engineer: "Grace", from: "2026-11-04T14:00", to: "2026-11-05T10:00" }, { cookie });
     expect(added.status).toBe(303);
@@ -79,7 +80,7 @@ describe("the console's on-call page", () => {
     expect(page).toMatch(/Grace \(\+15550001002\) <span class="badge">override<\/span>/);
     expect(page).toContain('class="shift shift-override"');
     const api = await (await get("/api/oncall/overrides", { authorization: `Bearer ${CONSOLE_TOKEN}` })).json();
-    expect(api.overrides).toEqual([expect.objectContaining({ level: 1, engineer: "Grace", from: "2026-11-04T14:00:00.000Z", to: "2026-11-05T10:00:00.000Z", createdBy: "console" })]);
+    expect(api.overrides).toEqual([expect.objectContaining({ level: 1, engineer: "Grace", from: "2026-11-04T14:00:00.000Z", to: "2026-11-05T10:00:00.000Z", createdBy: PEOPLE.admin.email })]);
 
     const refused = await post("/console/oncall/overrides", { _csrf: csrf, level: "1", engineer: "Grace", from: "2026-11-05T10:00", to: "2026-11-04T10:00" }, { cookie });
     expect(refused.status).toBe(400);
@@ -89,7 +90,7 @@ describe("the console's on-call page", () => {
     expect((await post(`/console/oncall/overrides/${id}/delete`, { _csrf: csrf }, { cookie })).status).toBe(303);
     const after = await (await get("/api/oncall/overrides", { authorization: `Bearer ${CONSOLE_TOKEN}` })).json();
     expect(after.overrides).toEqual([]);
-    expect(after.changes[0]).toMatchObject({ action: "deleted", by: "console" });
+    expect(after.changes[0]).toMatchObject({ action: "deleted", by: PEOPLE.admin.email });
   });
 
   it("with a schedule file, the roster page shows the schedule and refuses edits", async () => {
