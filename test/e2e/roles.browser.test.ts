@@ -94,7 +94,7 @@ it("an engineer records the partner's reply and issues an API token, but neither
   await page.getByRole("link", { name: incidentId }).click();
   await page.getByRole("button", { name: "Record partner reply" }).click();
   await expect(page.locator(".notice").textContent()).resolves.toContain("Partner reply recorded");
-  await expect(page.locator(".case-state").textContent()).resolves.toContain("Case replied");
+  await expect(page.locator(".case-state").textContent()).resolves.toContain("Case partner-replied");
 
   await page.getByRole("link", { name: "Roster" }).click();
   await expect(page.getByRole("button", { name: "Save roster" }).count()).resolves.toBe(0);

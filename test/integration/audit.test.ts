@@ -37,7 +37,7 @@ describe("the audit trail records every change", () => {
     const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
     const ed = await signIn(t.line.url, PEOPLE.engineer.email);
     expect((await form(t.line.url, `/console/incidents/${incidentId}/reply`, { _csrf: ed.csrf }, { cookie: ed.cookie })).status).toBe(303);
-    expect(await latest("case.reply")).toMatchObject({ actor: PEOPLE.engineer.email, role: "engineer", target: incidentId, before: { state: "open" }, after: { state: "replied" } });
+    expect(await latest("case.reply")).toMatchObject({ actor: PEOPLE.engineer.email, role: "engineer", target: incidentId, before: { state: "open" }, after: { state: "partner-replied" } });
 
     const count = (await t.line.staff.audit.list({ action: "case" })).length;
     expect((await form(t.line.url, `/console/incidents/${incidentId}/reopen`, { _csrf: ed.csrf }, { cookie: ed.cookie })).status).toBe(409);
