@@ -99,11 +99,11 @@ export type ScenarioCall = z.infer<typeof callSchema>;
 const instant = z.iso.datetime({ offset: true, error: "an ISO 8601 instant with an offset, e.g. 2027-03-29T08:59:00+01:00" });
 
 /** An on-call override the drill puts on the line (through its API) before the calls: the format of POST /api/oncall/overrides. */
-export const overrideSchema = z
+export const scenarioOverrideSchema = z
   .object({ level: z.number().int().min(1).max(3), engineer: z.string().min(1), from: instant, to: instant })
   .strict()
   .refine((o) => Date.parse(o.to) > Date.parse(o.from), { path: ["to"], message: "must be after from" });
-export type ScenarioOverride = z.infer<typeof overrideSchema>;
+export type ScenarioOverride = z.infer<typeof scenarioOverrideSchema>;
 
 export const scenarioSchema = z
   .object({
@@ -115,7 +115,7 @@ export const scenarioSchema = z
     at: instant.optional(),
     /** A schedule file (SCHEDULE_FILE format), relative to the scenario file; without it, the line's fixed roster. */
     schedule: z.string().min(1).optional(),
-    overrides: z.array(overrideSchema).default([]),
+    overrides: z.array(scenarioOverrideSchema).default([]),
     calls: z.array(callSchema).min(1),
   })
   .strict()
@@ -141,11 +141,10 @@ function readDocuments(file: string): unknown[] {
   try {
     const text = readFileSync(file, "utf8");
     if (extname(file) === ".json") return [JSON.parse(text)];
-    const documents = parseAllDocuments(text);
-    const docs = Array.isArray(documents) ? documents : [documents];
-    const broken = docs.flatMap((doc) => doc.errors);
+    const documents = [...parseAllDocuments(text)];
+    const broken = documents.flatMap((doc) => doc.errors);
     if (broken.length) throw broken[0];
-    return docs.map((doc) => doc.toJS());
+    return documents.map((doc) => doc.toJS());
   } catch (error) {
     throw new ScenarioError(`${file}: cannot read: ${(error as Error).message}`);
   }
@@ -209,6 +208,7 @@ function parseScenario(raw: unknown, file: string, where: string): Scenario {
  */
 export function loadScenarioFile(file: string): Scenario[] {
   const documents = readDocuments(file);
+  if (documents.length === 0) throw new ScenarioError(`${file}: holds no scenario (the file is empty)`);
   const scenarios: Scenario[] = [];
   const errors: string[] = [];
   documents.forEach((raw, index) => {

@@ -122,5 +122,7 @@ describe("drilling the on-call: at, schedule, overrides, rings", () => {
     writeFileSync(two, readFileSync(two, "utf8").replace('"2027-03-29T08:01:00"', '"2027-03-29T08:01:00Z"'));
     expect(loadScenarioFile(two).map((s) => [s.name, s.file])).toEqual([["before", two], ["after", two]]);
     expect(refusal(() => loadScenario(two))).toBe(`${two}: holds 2 scenarios where one was expected`);
+    const empty = write("empty.yaml", "");
+    expect(refusal(() => loadScenarioFile(empty))).toBe(`${empty}: holds no scenario (the file is empty)`);
   });
 });
