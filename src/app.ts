@@ -53,6 +53,8 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   app.get("/readyz", async (_req, res) => {
     // Whether incidents page anyone ("ok" | "off" | "failing"): said here, never a reason to be unready.
     const paging = services.paging();
+    // Paused queues hold pages and emails back: said here too, and not a reason to be unready either.
+    const paused = within(services.queues.paused(), 1000, [] as string[]);
     const ready = await Promise.race([
       redis.ping().then(
         () => true,
@@ -61,8 +63,9 @@ export function createApp({ services, log, statusPage }: AppOptions) {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
     ]);
     // Not ready while Redis is away: a load balancer should prefer an instance that can store calls. The
-    // spool backlog shows writes waiting to reach Redis.
-    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", spooled: services.journal.backlog, paging: (await paging).state });
+    // spool shows writes waiting to reach Redis, whether its file takes them, and how many only memory holds;
+    // paging, whether a real incident would page anyone (not a reason to refuse calls).
+    res.status(ready ? 200 : 503).json({ ready, redis: ready ? "up" : "down", ...services.journal.status, paging: (await paging).state, pausedQueues: await paused });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -75,7 +78,7 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   // bull-board's UI gets a CSP of its own (set in consoleRoutes); our pages keep the strict one.
   app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services, session));
   app.use(notFound);
-  app.use(errorAnswer);
+  app.use(errorAnswer(() => redis.status === "ready"));
   return app;
 }
 
@@ -110,12 +113,25 @@ const notFound: RequestHandler = (req, res) => {
  * a bad % escape in the path) answers its 4xx with a short message; anything else is our bug: 500 with a
  * generic message, the error kept for the request's log line. Stack traces never leave the process.
  */
-const errorAnswer: ErrorRequestHandler = (error: unknown, req, res, next) => {
-  if (res.headersSent) return next(error); // express's own handler then closes the connection
-  const { status, message } = clientError(error) ?? { status: 500, message: `internal error; logged under request id ${String(req.id)}` };
-  if (status === 500) (res as { err?: unknown }).err = error; // pino-http logs it with the request's line
-  res.status(status).json({ error: message });
-};
+const errorAnswer =
+  (redisReady: () => boolean): ErrorRequestHandler =>
+  (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error); // express's own handler then closes the connection
+    // Redis away or hung is not a bug of ours and not the client's: say so, and when to come back.
+    if (storeUnavailable(error, redisReady())) {
+      res.status(503).set("Retry-After", "5").json({ error: "the store (Redis) is not answering; calls are still taken and spooled; try again shortly" });
+      return;
+    }
+    const { status, message } = clientError(error) ?? { status: 500, message: `internal error; logged under request id ${String(req.id)}` };
+    if (status === 500) (res as { err?: unknown }).err = error; // pino-http logs it with the request's line
+    res.status(status).json({ error: message });
+  };
+
+/** ioredis' ways of saying it cannot reach Redis: a closed or unwritable stream, a timeout, a refused connection. */
+function storeUnavailable(error: unknown, redisReady: boolean): boolean {
+  const text = error instanceof Error ? `${error.name} ${error.message}` : "";
+  return !redisReady || /Command timed out|Connection is closed|enableOfflineQueue|ECONNREFUSED|MaxRetriesPerRequest|Stream isn't writeable/i.test(text);
+}
 
 function clientError(error: unknown): { status: number; message: string } | null {
   if (error instanceof URIError) return { status: 400, message: "malformed % escape in the URL" };
@@ -125,4 +141,9 @@ function clientError(error: unknown): { status: number; message: string } | null
   if (type === "entity.too.large") return { status, message: `request body too large: at most ${String(limit)} bytes here` };
   if (type === "entity.parse.failed") return { status, message: `request body is not valid JSON: ${String(message)}` };
   return { status, message: expose === true && typeof message === "string" ? message : "bad request" };
+}
+
+/** A read that must not hold an answer up: its value, or `otherwise` when it fails or is late. */
+function within<T>(work: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  return Promise.race([work.catch(() => otherwise), new Promise<T>((resolve) => setTimeout(() => resolve(otherwise), ms).unref())]);
 }

@@ -10,7 +10,7 @@ import { createLogger } from "./log.ts";
 import type { Engineer } from "./call/engineers.ts";
 import { maskPhone } from "./call/phone.ts";
 import { startupSummary, type RosterInForce } from "./startup-summary.ts";
-import { connectRedis, redisKeys } from "./store/redis.ts";
+import { connectRedis, RedisUnreachableError, redisKeys, superviseConnection } from "./store/redis.ts";
 import type { Roster } from "./store/roster.ts";
 
 // The web app, the workers and the simulator are imported by the command that runs them: `--version`,
@@ -32,6 +32,7 @@ program
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
     const { startLine } = await import("./server.ts");
+    const supervisor = superviseConnection(redis, log, { name: "line" });
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
     // With a schedule file the roster is not what the line dials: nothing to reconcile.
     const roster = config.schedule ? undefined : await reconcileRoster(line.roster, redis, log);
@@ -40,6 +41,7 @@ program
     log.info({ url: config.PUBLIC_BASE_URL, port: Number(new URL(line.url).port), workers: config.RUN_WORKERS }, "emergency line listening");
     onShutdown(log, "shutting down", async () => {
       await line.stop();
+      supervisor.stop();
       redis.disconnect();
     });
   });
@@ -54,6 +56,7 @@ program
     const log = createLogger(config.LOG_LEVEL);
     const redis = connectRedis(config.REDIS_URL);
     const { createServices, startServiceWorkers } = await import("./services.ts");
+    const supervisor = superviseConnection(redis, log, { name: "stores" });
     const services = createServices({ config, redis, log });
     const workers = startServiceWorkers(services, log);
     const summary = startupSummary(config, { process: "worker" });
@@ -64,6 +67,7 @@ program
       heartbeat.stop();
       await workers.close();
       await services.close();
+      supervisor.stop();
       redis.disconnect();
     });
   });
@@ -90,7 +94,13 @@ program
   )
   .action(async (paths: string[], options: DrillOptions) => {
     const { drillCommand } = await import("./drill/command.ts");
-    process.exitCode = await drillCommand(paths, options);
+    try {
+      process.exitCode = await drillCommand(paths, options);
+    } catch (error) {
+      if (!(error instanceof RedisUnreachableError)) throw error;
+      console.error(`emergency-line drill: ${error.message}. The local drill keeps its calls there: start Redis, set REDIS_URL, or drill a deployed line with --target.`);
+      process.exitCode = 2;
+    }
   });
 
 program

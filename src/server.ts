@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
@@ -37,9 +36,11 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   });
   const { port } = server.address() as AddressInfo;
   const config = typeof options.config === "function" ? options.config(port) : options.config;
-  await readyOrNot(options.redis);
   const services = createServices({ config, redis: options.redis, log: options.log, now: options.now });
   server.on("request", createApp({ services, log: options.log, statusPage: options.statusPage }));
+  if (!(await readyOrNot(options.redis))) {
+    options.log.warn({ redis: options.redis.status }, "Redis does not answer yet: serving from the fallbacks and the spool until it does");
+  }
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   void warnAboutSchedule(services, options.log);
   return {
@@ -69,8 +70,20 @@ async function warnAboutSchedule({ oncall, now }: Services, log: Logger): Promis
   }
 }
 
-/** Gives Redis a moment to connect at start-up; without it the line still serves, spooling its writes. */
-async function readyOrNot(redis: Redis, waitMs = 2000): Promise<void> {
-  if (redis.status === "ready") return;
-  await Promise.race([once(redis, "ready"), new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+/**
+ * Gives Redis a moment to connect at start-up, and whether it did. Without it the line still serves, spooling
+ * its writes, and becomes ready on its own when ioredis reconnects: a connection error here is not fatal
+ * (Twilio does not wait for Redis; docs/architecture.md, "Nothing lost").
+ */
+function readyOrNot(redis: Redis, waitMs = 2000): Promise<boolean> {
+  if (redis.status === "ready") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const settle = () => {
+      clearTimeout(timer);
+      redis.off("ready", settle);
+      resolve(redis.status === "ready");
+    };
+    const timer = setTimeout(settle, waitMs);
+    redis.once("ready", settle);
+  });
 }

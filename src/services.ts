@@ -12,7 +12,7 @@ import { createMetrics, drillLabel } from "./metrics.ts";
 import { CallerUsage } from "./store/caller-usage.ts";
 import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
-import { Journal } from "./store/journal.ts";
+import { Journal, type SpoolStatus } from "./store/journal.ts";
 import { OnCall } from "./store/oncall.ts";
 import { Overrides } from "./store/overrides.ts";
 import { redisKeys } from "./store/redis.ts";
@@ -28,8 +28,8 @@ import { Timeline } from "./store/timeline.ts";
 export function createServices({ config, redis, log, now = () => new Date() }: { config: Config; redis: Redis; log: Logger; now?: () => Date }) {
   const keys = redisKeys(config.REDIS_PREFIX);
   const queues = new FollowupQueues(redis, keys.bull(), { attempts: config.FOLLOWUP_ATTEMPTS, delayMs: config.FOLLOWUP_RETRY_DELAY_MS });
-  let spooled = () => 0;
-  const metrics = createMetrics({ queues: () => queues.all(), spooled: () => spooled() });
+  let spool = (): SpoolStatus => ({ spooled: 0, unspooled: 0, spoolFile: "ok" });
+  const metrics = createMetrics({ queues: () => queues.all(), spool: () => spool() });
   const transcriptionWaitMs = config.TRANSCRIPTION_WAIT_SECONDS * 1000;
   const journal = new Journal(
     redis,
@@ -45,7 +45,7 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     },
     log,
   );
-  spooled = () => journal.backlog;
+  spool = () => journal.status;
   const sessions = new CallSessions(redis, keys, journal);
   const timeline = new Timeline(redis, keys, journal);
   const followup = new FollowupState(redis, keys);

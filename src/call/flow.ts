@@ -46,7 +46,10 @@ export function legResult(input: {
   /** The caller's call was over when the leg ended: a phone still ringing then was cut off by the hang-up. */
   callOver?: boolean;
 }): LegResult {
-  if (input.decision) return input.decision;
+  // A leg Twilio says never answered (busy, no-answer, failed) cannot have pressed 1 on our whisper, whatever a
+  // request claimed: the Dial's own account wins.
+  const neverAnswered = input.dialStatus === "busy" || input.dialStatus === "no-answer" || input.dialStatus === "failed";
+  if (input.decision && !(input.decision === "accepted" && neverAnswered)) return input.decision;
   if (input.answered || input.dialStatus === "completed" || input.dialStatus === "answered") return "not-accepted";
   return input.callOver ? "canceled" : input.dialStatus;
 }

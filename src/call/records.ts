@@ -49,7 +49,8 @@ export type CallMeta = z.infer<typeof callMetaSchema>;
 
 export const attemptSchema = z.object({
   level: z.number().int(),
-  engineer: engineerSchema,
+  /** Null for a level the call's own engineers do not have (dialled from another process's roster). */
+  engineer: engineerSchema.nullable(),
   result: legResultSchema,
   dialStatus: z.string(),
   seconds: z.number().int().min(0),

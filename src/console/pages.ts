@@ -6,6 +6,7 @@ import type { CallRecord } from "../call/records.ts";
 import type { FollowUpContact } from "../incidents/contact.ts";
 import type { StoredDrillReport } from "../store/drill-reports.ts";
 import type { RosterSource } from "../store/roster.ts";
+import type { SpoolStatus } from "../store/journal.ts";
 import { html, type Html } from "./html.ts";
 import { timelineBar, timelineSegments } from "./timeline-bar.ts";
 
@@ -54,13 +55,19 @@ function pagingBanner(paging: PagingStatus): Html | "" {
   return off || failed.length ? html`<div class="banner" role="alert">${off}${failed}</div>` : "";
 }
 
+/** Red too: a paused queue holds pages or partner emails back until someone resumes it. */
+function pausedBanner(paused: string[]): Html | "" {
+  if (!paused.length) return "";
+  return html`<div class="banner" role="alert"><p>Paused: ${paused.join(", ")}. Its jobs wait until the queue is resumed under <a href="/console/queues">Queues</a>.</p></div>`;
+}
+
 const groupBadges = (i: IncidentView) =>
   html`${i.groupedWith ? html`<a class="badge grouped" href="/console/incidents/${i.groupedWith}">grouped with ${i.groupedWith}</a>` : ""}${i.reconstructed ? html`<span class="badge reconstructed" title="the call's first webhook left no session">reconstructed</span>` : ""}`;
 
 export function dashboardPage(
   incidents: IncidentView[],
   inProgress: CallRecord[],
-  status: { spooled: number; redis: boolean; paging: PagingStatus },
+  status: SpoolStatus & { redis: boolean; paging: PagingStatus; pausedQueues: string[] },
   filter: DrillFilter,
   csrf: string,
 ): string {
@@ -77,9 +84,12 @@ export function dashboardPage(
   );
   return layout(
     "Incidents",
-    html`${pagingBanner(status.paging)}<h1>Calls and incidents</h1>
+    html`${pagingBanner(status.paging)}${pausedBanner(status.pausedQueues)}<h1>Calls and incidents</h1>
 ${filterLinks(filter)}
 <p class="status ${status.redis ? "" : "error"}">Redis ${status.redis ? "up" : "DOWN"}; ${status.spooled} write(s) waiting in the spool.</p>
+${status.spoolFile !== "ok" || status.unspooled > 0
+    ? html`<p class="status error" role="alert">Spool file ${status.spoolFile}: ${status.unspooled} write(s) held in memory only, lost if this process stops. Free disk space or fix SPOOL_FILE.</p>`
+    : ""}
 ${inProgress.length
     ? html`<h2>Calls in progress</h2><ul class="live">${inProgress.map((c) => html`<li>${c.meta.startedAt.slice(11, 19)} ${c.meta.partner?.name ?? c.meta.from} — ${c.stage}${c.stage === "hunting" ? ` engineer ${c.level}` : ""}${c.meta.drill ? " (drill)" : ""}</li>`)}</ul>`
     : ""}
@@ -107,7 +117,7 @@ ${incident.reconstructed ? html`<p class="reconstructed">Session reconstructed: 
 <section><h2>Timeline</h2>${timelineBar(segments)}
 <ol class="events">${incident.timeline.map((e) => html`<li><time>${e.at.slice(11, 19)}</time> ${e.text}</li>`)}</ol></section>
 <section><h2>Engineers</h2><table><thead><tr><th>Level</th><th>Engineer</th><th>Result</th><th>Seconds</th></tr></thead><tbody>
-${incident.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</td><td>${a.engineer.name ?? ""} ${a.engineer.number}</td><td>${a.result}</td><td>${a.seconds}</td></tr>`)}
+${incident.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</td><td>${a.engineer ? `${a.engineer.name ?? ""} ${a.engineer.number}` : "(not on this call's roster)"}</td><td>${a.result}</td><td>${a.seconds}</td></tr>`)}
 </tbody></table></section>
 ${incident.voicemail
       ? html`<section><h2>Voicemail</h2><p><a href="${incident.voicemail.recordingUrl}">Recording ${incident.voicemail.recordingSid}</a> (${incident.voicemail.durationSeconds} s)</p>

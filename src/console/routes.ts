@@ -7,7 +7,7 @@ import { z, ZodError } from "zod";
 import type { Redis } from "ioredis";
 import type { CallRecord } from "../call/records.ts";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
-import type { IncidentViews } from "../followup/incident-view.ts";
+import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
 import type { PagingStatus } from "../followup/paging.ts";
 import type { FollowupQueues } from "../followup/queues.ts";
 import type { Incidents } from "../incidents/incidents.ts";
@@ -117,12 +117,19 @@ export function consoleRoutes(deps: ConsoleDeps, session: ConsoleSession): Route
     }
     const { drill } = query.data;
     const shown = (isDrill: boolean) => drill === "all" || (drill === "only") === isDrill;
-    const [list, recent, paging] = await Promise.all([views.list(100), sessions.recent(50), deps.paging()]);
-    const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
-    const inProgress = calls.filter((call): call is CallRecord => call !== null && call.outcome === null && shown(call.meta.drill));
-    const redisUp = redis.status === "ready";
-    const status = { spooled: journal.backlog, redis: redisUp, paging };
-    res.type("html").send(dashboardPage(list.filter((i) => shown(i.drill)), inProgress, status, drill, csrf(res)));
+    const lists = async (): Promise<[IncidentView[], CallRecord[]]> => {
+      const [list, recent] = await Promise.all([views.list(100), sessions.recent(50)]);
+      const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
+      return [list, calls.filter((call): call is CallRecord => call !== null && call.outcome === null)];
+    };
+    // With Redis away the lists cannot be read, but the page still says so, and what the spool holds.
+    const [[list, calls], paging, pausedQueues] = await Promise.all([
+      lists().catch((): [IncidentView[], CallRecord[]] => [[], []]),
+      deps.paging().catch((): PagingStatus => ({ state: "failing", failed: [] })),
+      deps.queues.paused().catch(() => []),
+    ]);
+    const status = { ...journal.status, redis: redis.status === "ready", paging, pausedQueues };
+    res.type("html").send(dashboardPage(list.filter((i) => shown(i.drill)), calls.filter((call) => shown(call.meta.drill)), status, drill, csrf(res)));
   });
 
   // A stable link by incident id (pages and emails carry it): the incident's call page.

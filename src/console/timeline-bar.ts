@@ -22,7 +22,7 @@ const RESULT_WORDS: Record<string, string> = {
  * The call's phases as consecutive segments, from its timeline: greeting, status notice, each engineer's ring
  * and how it ended, the conversation or the voicemail.
  */
-export function timelineSegments(events: TimelineEvent[], attempts: { level: number; result: string; engineer: { name?: string; number: string } }[]): Segment[] {
+export function timelineSegments(events: TimelineEvent[], attempts: { level: number; result: string; engineer: { name?: string; number: string } | null }[]): Segment[] {
   const t = (e: TimelineEvent) => Date.parse(e.at);
   const levelOf = (e: TimelineEvent) => ("level" in e ? e.level : undefined);
   const find = (event: TimelineEvent["event"], level?: number) => events.find((e) => e.event === event && (level === undefined || levelOf(e) === level));
@@ -40,7 +40,7 @@ export function timelineSegments(events: TimelineEvent[], attempts: { level: num
   for (const dialled of events.filter((e) => e.event === "engineer.dialled")) {
     const level = levelOf(dialled) ?? 0;
     const attempt = attempts.find((a) => a.level === level);
-    const who = attempt?.engineer.name ?? `engineer ${level}`;
+    const who = attempt?.engineer?.name ?? `engineer ${level}`;
     const accepted = find("engineer.accepted", level);
     const legEnd = events.find((e) => (e.event === "engineer.missed" || e.event === "conversation.ended") && levelOf(e) === level);
     if (accepted) {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { loadConfig } from "../config.ts";
-import { connectRedis, deleteByPrefix } from "../store/redis.ts";
+import { connectRedis, deleteByPrefix, requireRedis } from "../store/redis.ts";
 import { startLine, type RunningLine } from "../server.ts";
 import { createServices, startServiceWorkers } from "../services.ts";
 import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simulator/capture.ts";
@@ -25,6 +25,12 @@ const LINE_NUMBER = "+15550009999";
 export async function startLocalStack(options: { redisUrl: string }) {
   const prefix = `drill-${randomBytes(4).toString("hex")}:`;
   const redis = connectRedis(options.redisUrl);
+  // Without Redis the local line would answer from its fallbacks and every scenario would wait for outcomes
+  // that never come: fail at once instead (RedisUnreachableError, exit code 2 in the CLI).
+  await requireRedis(redis, options.redisUrl).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
   const log = pino({ level: "silent" });
   const [smtp, hook, page] = await Promise.all([startSmtpCapture(), startWebhookCapture(), startStatusPage()]);
   const secrets = { authToken: randomBytes(16).toString("hex"), accountSid: `AC${randomBytes(16).toString("hex")}`, apiToken: randomBytes(24).toString("hex") };

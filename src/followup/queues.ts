@@ -88,6 +88,12 @@ export class FollowupQueues {
     return { mobilise, email };
   };
 
+  /** The queues staff paused (bull-board): their pages and emails wait until someone resumes them. */
+  async paused(): Promise<string[]> {
+    const flags = await Promise.all(this.all().map(async (queue) => ((await queue.isPaused()) ? [queue.name] : [])));
+    return flags.flat();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.all().map((queue) => queue.close()));
   }

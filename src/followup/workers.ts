@@ -2,7 +2,7 @@ import { Worker, type Processor } from "bullmq";
 import nodemailer from "nodemailer";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
-import { connectWorkerRedis } from "../store/redis.ts";
+import { connectWorkerRedis, isConnectionError, superviseConnection } from "../store/redis.ts";
 import type { FollowupState } from "../store/followup-state.ts";
 import type { Timeline } from "../store/timeline.ts";
 import type { CaseDesk } from "./cases.ts";
@@ -31,7 +31,9 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
   const { config, prefix, log, cases, queues } = deps;
   const transport = nodemailer.createTransport(config.SMTP_URL);
   const connection = connectWorkerRedis(config.REDIS_URL);
-  const options = { connection, prefix, concurrency: 5 };
+  const supervisor = superviseConnection(connection, log, { name: "workers" });
+  // After losing Redis, try again every 2 s rather than BullMQ's 15 s, so a returning Redis is used promptly.
+  const options = { connection, prefix, concurrency: 5, runRetryDelay: 2_000 };
   const processors: [string, Processor][] = [
     [MOBILISE_QUEUE, mobiliseProcessor(deps)],
     [FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor({ ...deps, transport, startHold: (id) => cases.startHold(id) })],
@@ -41,13 +43,17 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
   const workers = processors.map(([name, processor]) => new Worker(name, processor, options));
   for (const worker of workers) {
     worker.on("failed", (job, err) => log.warn({ queue: worker.name, jobId: job?.id, attempt: job?.attemptsMade, err }, "follow-up job failed"));
-    worker.on("error", (err) => log.error({ queue: worker.name, err }, "worker error"));
+    // An outage reaches every worker through each of its connections; superviseConnection reports it once per attempt.
+    worker.on("error", (err) => isConnectionError(err) || log.error({ queue: worker.name, err }, "worker error"));
   }
   return {
     workers,
     async close() {
-      // Worker.close waits for jobs in flight to finish; anything not started stays queued in Redis.
-      await Promise.all(workers.map((worker) => worker.close()));
+      // Worker.close waits for jobs in flight to finish; anything not started stays queued in Redis. Without
+      // Redis no job can finish (nor would waiting end): close at once, BullMQ's stalled check retries them.
+      const force = connection.status !== "ready";
+      await Promise.all(workers.map((worker) => worker.close(force)));
+      supervisor.stop();
       transport.close();
       connection.disconnect();
     },

@@ -3,7 +3,7 @@ import { engineerAt, type Engineer } from "../call/engineers.ts";
 import { isCallOver } from "../call/flow.ts";
 import { identifyCaller } from "../call/callers.ts";
 import { maskPhone } from "../call/phone.ts";
-import type { CallMeta, Stage } from "../call/records.ts";
+import type { CallMeta, CallRecord, Stage } from "../call/records.ts";
 import { timeline as events } from "../call/timeline-events.ts";
 import type { Config } from "../config.ts";
 import type { Incidents } from "../incidents/incidents.ts";
@@ -136,6 +136,24 @@ export class LineContext {
     if (!isCallOver(p.CallStatus)) return false;
     await this.deps.incidents.callEnded(p.CallSid, { callStatus: p.CallStatus, duration: null });
     return true;
+  }
+
+  /** The TwiML that carries a call on from the stage its session records (the fallback URL, a stray request). */
+  async resume(call: CallRecord): Promise<string> {
+    switch (call.stage) {
+      case "greeting":
+        return this.dialStep(call.meta, 1, "greeting");
+      case "notice":
+        if (call.meta.statusNotice) return this.twiml({ step: "status-notice", drill: call.meta.drill, notice: call.meta.statusNotice });
+        return this.dialStep(call.meta, 1, "hold");
+      case "hunting":
+        return this.dialStep(call.meta, Math.max(call.level, 1), "hold");
+      case "voicemail":
+        return this.twiml({ step: "voicemail" });
+      case "connected":
+      case "ended":
+        return this.twiml({ step: "empty" });
+    }
   }
 
   /** Without the session: the same Dial, for whoever this process knows to be on call now (else the voicemail). */

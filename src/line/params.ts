@@ -5,18 +5,23 @@ import { dialCallStatusSchema } from "../call/records.ts";
  * Twilio's webhook fields. Objects are loose: Twilio adds fields over time (Caller, FromCountry, ...), and an
  * unknown field must never turn a caller away.
  */
+// Twilio's recording URLs are https; anything else (javascript:, data:) must not reach the console's links.
+const httpsUrl = z.url({ protocol: /^https$/, error: "expected an https URL" });
 const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-zA-Z]{32}$`), `a ${prefix} SID`);
 
 export const callParams = z.looseObject({
   AccountSid: sid("AC"),
   CallSid: sid("CA"),
-  From: z.string().min(1),
-  To: z.string().min(1),
+  // A number, "anonymous", or a SIP address: bounded, since the whisper reads it out and logs carry it.
+  From: z.string().min(1).max(256),
+  To: z.string().min(1).max(256),
   CallStatus: z.string().min(1),
   Direction: z.string().optional(),
 });
 
-export const gatherParams = callParams.extend({ Digits: z.string().optional() });
+// Keys pressed: a Gather of ours takes one; a few more is a slip, thousands an attack.
+const digits = z.string().max(32).optional();
+export const gatherParams = callParams.extend({ Digits: digits });
 
 export const dialActionParams = callParams.extend({
   DialCallStatus: dialCallStatusSchema,
@@ -30,17 +35,17 @@ export type DialActionParams = z.infer<typeof dialActionParams>;
 // Twilio documents RecordingUrl, RecordingDuration and Digits for the Record action; RecordingSid is usually
 // sent too, but nothing may depend on it.
 export const recordingParams = callParams.extend({
-  RecordingUrl: z.url(),
+  RecordingUrl: httpsUrl,
   RecordingSid: sid("RE").optional(),
   RecordingDuration: z.coerce.number().int().min(0),
-  Digits: z.string().optional(),
+  Digits: digits,
 });
 
 export const recordingStatusParams = z.looseObject({
   AccountSid: sid("AC"),
   CallSid: sid("CA"),
   RecordingSid: sid("RE"),
-  RecordingUrl: z.url(),
+  RecordingUrl: httpsUrl,
   RecordingStatus: z.string().min(1),
   RecordingDuration: z.coerce.number().int().min(0).optional(),
 });
@@ -49,7 +54,7 @@ export const transcriptionParams = z.looseObject({
   AccountSid: sid("AC"),
   CallSid: sid("CA"),
   RecordingSid: sid("RE"),
-  RecordingUrl: z.url().optional(),
+  RecordingUrl: httpsUrl.optional(),
   TranscriptionSid: sid("TR").optional(),
   TranscriptionStatus: z.enum(["completed", "failed"]),
   TranscriptionText: z.string().optional(),

@@ -28,19 +28,22 @@ export function lineRoutes(deps: LineDeps): Router {
   router.use(express.urlencoded({ extended: false, limit: "64kb" }));
   const { TWILIO_AUTH_TOKEN, TWILIO_AUTH_TOKEN_SECONDARY } = deps.config;
   router.use(requireTwilioSignature([TWILIO_AUTH_TOKEN, ...(TWILIO_AUTH_TOKEN_SECONDARY ? [TWILIO_AUTH_TOKEN_SECONDARY] : [])], deps.config.PUBLIC_BASE_URL));
-  const webhooks = new Map<string, RequestHandler>([
+  // The webhooks whose TwiML the caller's call runs: the ones the number's Fallback URL may stand in for.
+  const callerTwiml = new Map([
     [paths.incoming, incomingWebhook(line)],
     [paths.notice, noticeWebhook(line)],
     [paths.dial, dialWebhook(line)],
+    [paths.recording, recordingWebhook(line)],
+  ]);
+  const others = new Map<string, RequestHandler>([
     [paths.whisper, whisperWebhook(line)],
     [paths.whisperAnswer, whisperAnswerWebhook(line)],
-    [paths.recording, recordingWebhook(line)],
     [paths.recordingStatus, recordingStatusWebhook(line)],
     [paths.transcription, transcriptionWebhook(line)],
     [paths.status, statusWebhook(line)],
   ]);
   const route = (path: string) => path.slice("/voice".length);
-  for (const [path, handler] of webhooks) router.post(route(path), handler);
-  router.post(route(paths.fallback), fallbackWebhook(line, webhooks, resumeWebhook(line)));
+  for (const [path, handler] of [...callerTwiml, ...others]) router.post(route(path), handler);
+  router.post(route(paths.fallback), fallbackWebhook(line, callerTwiml, resumeWebhook(line)));
   return router;
 }

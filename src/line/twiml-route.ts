@@ -32,13 +32,14 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
   /** `log` is the request's logger: its lines carry the request id. */
   answer: (params: z.infer<B> & z.infer<Q>, log: Logger) => Promise<string>;
   fallback: (params: z.infer<B> & z.infer<Q>) => string;
-}): RequestHandler {
+}): RequestHandler & { accepts: AcceptsBody } {
   type Params = z.infer<B> & z.infer<Q>;
-  return async (req, res) => {
+  const handler: RequestHandler = async (req, res) => {
     let params: Params;
-    // A Redirect made at the deadline carries the keys pressed in its query (Twilio's Redirect sends none);
-    // the query is covered by the signature like the body.
-    const carried = typeof req.query.Digits === "string" ? { Digits: req.query.Digits } : {};
+    // A Redirect made at the deadline carries the request's own parameters (the keys pressed, the Dial or
+    // Record action's results) in its query: Twilio's Redirect sends only the call's. The query is covered by
+    // the signature like the body; what the body does say wins.
+    const carried = req.query[RETRY_MARK] !== undefined ? carriedParams(req.query) : {};
     try {
       const body: object = parseParams(options.body, { ...carried, ...req.body }, "body");
       const query: object = parseParams(options.query ?? noQuery, req.query, "query");
@@ -65,6 +66,8 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
     }
     res.type("text/xml").send(twiml);
   };
+  const accepts: AcceptsBody = (body) => options.body.safeParse(body ?? {}).success;
+  return Object.assign(handler, { accepts });
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -81,10 +84,23 @@ async function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promis
   }
 }
 
+// What every request of a call carries anyway, and needs no carrying.
+const CALL_PARAMS = new Set(["AccountSid", "CallSid", "From", "To", "CallStatus", "Direction", "ApiVersion", "Caller", "Called", "ParentCallSid"]);
+
 function redirectUrl(url: string, body: unknown): string {
   const next = new URL(url);
   next.searchParams.set(RETRY_MARK, "1");
-  const digits = (body as { Digits?: unknown } | undefined)?.Digits;
-  if (typeof digits === "string") next.searchParams.set("Digits", digits);
+  for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    if (typeof value === "string" && !CALL_PARAMS.has(key) && !key.startsWith("From") && !key.startsWith("To") && !key.startsWith("Caller") && !key.startsWith("Called")) {
+      next.searchParams.set(key, value);
+    }
+  }
   return next.toString();
 }
+
+function carriedParams(query: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[0] !== RETRY_MARK && typeof entry[1] === "string"));
+}
+
+/** Whether a request body (with what a deadline redirect carried) has what this webhook needs: the fallback URL asks before re-running one. */
+export type AcceptsBody = (body: unknown) => boolean;

@@ -4,10 +4,19 @@ import { stageSchema } from "../call/records.ts";
 import type { TimelineEvent } from "../call/timeline-events.ts";
 import type { JournalEffects } from "./journal-effects.ts";
 import { Overlay } from "./overlay.ts";
-import { RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
+import { isConnectionError, RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
 import { withScripts } from "./scripts.ts";
-import type { Spool } from "./spool.ts";
+import type { Spool, SpoolFileState } from "./spool.ts";
 import { endedWrites, raisedEvent, raiseOp, type Op, type WriteOp, type WriteResult } from "./write-ops.ts";
+
+/** What /readyz, the metrics and the console say about writes not yet in Redis. */
+export interface SpoolStatus {
+  /** Writes waiting for Redis. */
+  spooled: number;
+  /** Of these, the ones held only in memory (the spool file could not take them): lost if the process dies. */
+  unspooled: number;
+  spoolFile: SpoolFileState;
+}
 
 /**
  * Applies a call's writes to Redis or, when Redis does not answer, to the local spool (fsync'd) and to an
@@ -19,6 +28,7 @@ export class Journal {
   private draining: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly redis: Redis;
+  private spoolFileOk = true;
 
   constructor(
     redis: Redis,
@@ -33,11 +43,16 @@ export class Journal {
     this.redis.on("ready", () => void this.drain());
     this.timer = setInterval(() => void this.drain(), 1000);
     this.timer.unref();
+    this.reportSpoolFile();
   }
 
   /** Ops not yet in Redis: the backlog staff see, and a reason not to be ready. */
   get backlog(): number {
     return this.spool.pending.length;
+  }
+
+  get status(): SpoolStatus {
+    return { spooled: this.spool.pending.length, unspooled: this.spool.unspooled, spoolFile: this.spool.fileState };
   }
 
   /**
@@ -53,6 +68,7 @@ export class Journal {
       }
     }
     this.spool.append(op);
+    this.reportSpoolFile();
     return this.overlay.apply(op) as WriteResult<K>;
   }
 
@@ -78,13 +94,16 @@ export class Journal {
           try {
             await this.apply(op);
           } catch (error) {
-            if (this.redis.status !== "ready") return; // down again: try later, from this op
+            // Down again, or not answering (a timeout on a silent link reports "ready" until the watchdog
+            // drops it): try later, from this op.
+            if (this.redis.status !== "ready" || isConnectionError(error as Error)) return;
             // Redis is up and refused the op itself: a bug, not an outage. Keep it in the log, move on.
             this.log.error({ err: error, op }, "spooled write refused by Redis; dropped after logging");
           }
           this.spool.pending.shift();
         }
         this.spool.clear();
+        this.reportSpoolFile();
         this.overlay.clear();
         this.log.info("spool replayed into Redis");
       } finally {
@@ -97,6 +116,15 @@ export class Journal {
   close(): void {
     clearInterval(this.timer);
     this.spool.close();
+  }
+
+  /** An error line when the spool file stops taking writes, an info line when it takes them again: never one per write. */
+  private reportSpoolFile(): void {
+    const state = this.spool.fileState;
+    if ((state === "ok") === this.spoolFileOk) return;
+    this.spoolFileOk = state === "ok";
+    if (this.spoolFileOk) this.log.info({ spoolFile: this.spool.path }, "spool file writable again: every write waiting for Redis is on disk");
+    else this.log.error({ spoolFile: this.spool.path, problem: state }, "spool file unwritable: writes waiting for Redis are held in memory only, lost if this process stops");
   }
 
   private async apply(op: WriteOp): Promise<unknown> {

@@ -1,24 +1,143 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
 
 /** How long calls, timelines and incidents are kept: long enough for any follow-up and audit of a drill. */
 export const RETENTION_SECONDS = 90 * 24 * 3600;
 
+/** Reconnect delays of 0.5, 1, 2, 4 s up to `maxMs`: an outage costs a few attempts a minute, a returning Redis is found within `maxMs`. */
+export const reconnectBackoff = (maxMs: number) => (attempt: number) => Math.min(500 * 2 ** (attempt - 1), maxMs);
+
+/**
+ * TCP keepalive (a peer that vanished is noticed by the kernel), a connect timeout, and a short wait for a
+ * closing socket to close by itself: a silent link never does, and the reconnect waits for it.
+ */
+const LINK_OPTIONS = { keepAlive: 5_000, connectTimeout: 5_000, disconnectTimeout: 500 } satisfies RedisOptions;
+
 /**
  * The connection webhooks use. It fails fast: with Redis away a command errors at once (no offline queue) or
- * within a second (a hung server), so a handler can spool its writes and still answer Twilio in time.
+ * within a second (a hung server), so a handler can spool its writes and still answer Twilio in time. A link
+ * that goes silent while connected is left by `superviseConnection`'s watchdog.
  */
 export function connectRedis(url: string): Redis {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true });
-  // Connection errors surface on the commands that fail (and are spooled); the event itself needs no report.
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    enableReadyCheck: true,
+    ...LINK_OPTIONS,
+    retryStrategy: reconnectBackoff(2_000),
+  });
+  // Connection errors surface on the commands that fail (and are spooled); superviseConnection reports outages.
   redis.on("error", () => {});
   return redis;
 }
 
-/** The connection workers block on: BullMQ requires it to wait for a reconnect rather than fail. */
+/** BullMQ blocks up to 10 s on a worker's fetch (BZPOPMIN); a socket silent longer than this, with a command outstanding, is dead. */
+const BLOCKING_SOCKET_TIMEOUT_MS = 15_000;
+
+/**
+ * The connection the follow-up workers use, built never to hang on a Redis that accepts and does not answer:
+ * the link options above and a timeout on every command (including the ready check, so a silent server is
+ * left and retried). BullMQ requires `maxRetriesPerRequest: null`, and duplicates this connection for each
+ * worker's blocking fetch: a command timeout would cut those waits short, so the copies get a socket timeout
+ * longer than any block instead. `superviseConnection` adds the watchdog.
+ */
 export function connectWorkerRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const common: RedisOptions = { ...LINK_OPTIONS, maxRetriesPerRequest: null, retryStrategy: reconnectBackoff(5_000) };
+  const redis = new Redis(url, { ...common, commandTimeout: 5_000 });
+  redis.duplicate = (override?: Partial<RedisOptions>) => {
+    const copy = new Redis(url, { ...common, socketTimeout: BLOCKING_SOCKET_TIMEOUT_MS, ...override });
+    copy.on("error", () => {});
+    return copy;
+  };
+  // Reported once per reconnect attempt by superviseConnection, not once per error per user of the connection.
   redis.on("error", () => {});
   return redis;
+}
+
+const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|Connection is closed|Command timed out|Socket timeout|Ready check failed|Stream isn't writeable/;
+
+/** An error that says Redis cannot be reached (or does not answer), not that a command was wrong. */
+export function isConnectionError(error: Error & { code?: string }): boolean {
+  return CONNECTION_ERROR.test(`${error.code ?? ""} ${error.message}`);
+}
+
+/**
+ * Watches a long-lived connection: one log line per reconnect attempt (with the reason, no stack trace), one
+ * when Redis answers again, and a PING every `pingEveryMs` that must be answered within `pingTimeoutMs`. A
+ * connection that stays silent (a frozen server, a half-open link TCP has not noticed yet) is dropped and
+ * reconnected, so whatever waits on it gets a way back.
+ */
+export function superviseConnection(redis: Redis, log: Logger, { name, pingEveryMs = 5_000, pingTimeoutMs = 3_000 }: { name: string; pingEveryMs?: number; pingTimeoutMs?: number }) {
+  let reason = "";
+  let lost = false;
+  const onError = (error: Error) => {
+    reason = error.message;
+  };
+  const onReconnecting = (retryInMs: number) => {
+    lost = true;
+    log.warn({ connection: name, retryInMs, reason }, "Redis unreachable; reconnecting");
+  };
+  const onReady = () => {
+    if (lost) log.info({ connection: name }, "Redis answers again");
+    lost = false;
+  };
+  redis.on("error", onError).on("reconnecting", onReconnecting).on("ready", onReady);
+  let probing = false;
+  const timer = setInterval(() => {
+    if (probing || redis.status !== "ready") return;
+    probing = true;
+    void answersWithin(redis, pingTimeoutMs)
+      .then((answered) => {
+        if (answered || redis.status !== "ready") return;
+        reason = `no answer to PING within ${pingTimeoutMs} ms`;
+        redis.disconnect(true);
+      })
+      .finally(() => (probing = false));
+  }, pingEveryMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      redis.off("error", onError).off("reconnecting", onReconnecting).off("ready", onReady);
+    },
+  };
+}
+
+export class RedisUnreachableError extends Error {
+  override name = "RedisUnreachableError";
+}
+
+/**
+ * For commands that cannot do without Redis (a local drill stores its calls there): waits up to `ms` for a
+ * PING to be answered, else fails with a message naming REDIS_URL (its password hidden) and the reason.
+ */
+export async function requireRedis(redis: Redis, url: string, ms = 3_000): Promise<void> {
+  let reason = "no answer";
+  const onError = (error: Error) => (reason = error.message);
+  redis.on("error", onError);
+  try {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if (await answersWithin(redis, Math.max(deadline - Date.now(), 1))) return;
+    }
+  } finally {
+    redis.off("error", onError);
+  }
+  const shown = new URL(url);
+  if (shown.password) shown.password = "***";
+  throw new RedisUnreachableError(`cannot reach Redis at REDIS_URL=${shown.href} within ${ms / 1000} s (${reason})`);
+}
+
+/** Whether Redis answers a PING within `ms`; never rejects. */
+export function answersWithin(redis: Redis, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Every key the app writes, under one prefix, so tests and drills can share a Redis without meeting. */

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { callMetaSchema, callRecordSchema, type Attempt, type CallMeta, type CallRecord, type Recording, type Stage, type Transcription } from "../call/records.ts";
+import { attemptSchema, callMetaSchema, callRecordSchema, type Attempt, type CallMeta, type CallRecord, type Recording, type Stage, type Transcription } from "../call/records.ts";
 import type { Journal } from "./journal.ts";
 import type { RedisKeys } from "./redis.ts";
 
@@ -138,7 +138,10 @@ function parseRecord(hash: Record<string, string>): CallRecord {
     meta: json("meta") ?? json(RECONSTRUCTED_META),
     stage: hash.stage ?? "greeting",
     level: Number(hash.level ?? 0),
-    attempts: levels("attempt:").map((level) => json(`attempt:${level}`)),
+    // One unreadable attempt must not hide the whole call (and its incident) from staff.
+    attempts: levels("attempt:")
+      .map((level) => attemptSchema.safeParse(json(`attempt:${level}`)))
+      .flatMap((parsed) => (parsed.success ? [parsed.data] : [])),
     answeredLevels: levels("answered:"),
     acceptedLevel: accepted ?? null,
     declinedLevels: decided.filter((level) => hash[`decision:${level}`] === "declined"),

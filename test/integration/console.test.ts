@@ -200,3 +200,20 @@ describe("a transcript naming several addresses without saying which", () => {
     expect(page).toContain("no email");
   });
 });
+
+describe("a paused follow-up queue", () => {
+  it("shows on the dashboard, in /readyz and in /metrics until it is resumed", async () => {
+    const auth = { authorization: `Bearer ${CONSOLE_TOKEN}` };
+    await t.line.queues.mobilise.pause();
+    try {
+      expect(await (await get("/console", auth)).text()).toContain("Paused: mobilise.");
+      expect((await (await get("/readyz")).json()).pausedQueues).toEqual(["mobilise"]);
+      expect(await (await get("/metrics")).text()).toMatch(/emergency_line_queue_paused\{queue="mobilise"\} 1/);
+    } finally {
+      await t.line.queues.mobilise.resume();
+    }
+    expect(await (await get("/console", auth)).text()).not.toContain("Paused:");
+    expect((await (await get("/readyz")).json()).pausedQueues).toEqual([]);
+    expect(await (await get("/metrics")).text()).toMatch(/emergency_line_queue_paused\{queue="mobilise"\} 0/);
+  });
+});

@@ -445,6 +445,6 @@ describe("the staff API", () => {
     const ready = await fetch(`${t.line.url}/readyz`);
     expect(ready.status).toBe(200);
     // Ready without a mobilisation webhook (calls are still taken), but the detail says nobody is paged.
-    expect(await ready.json()).toEqual({ ready: true, redis: "up", spooled: 0, paging: "off" });
+    expect(await ready.json()).toEqual({ ready: true, redis: "up", spooled: 0, unspooled: 0, spoolFile: "ok", paging: "off", pausedQueues: [] });
   });
 });

@@ -39,3 +39,10 @@ describe("the call flow's decisions", () => {
     expect(outcomeOnHangup("voicemail")).toBe("voicemail");
   });
 });
+
+describe("a leg Twilio says never answered", () => {
+  it("is not accepted, whatever a whisper request claimed", () => {
+    for (const dialStatus of ["busy", "no-answer", "failed"] as const) expect(legResult({ dialStatus, answered: false, decision: "accepted" })).toBe(dialStatus);
+    expect(legResult({ dialStatus: "completed", answered: true, decision: "accepted" })).toBe("accepted");
+  });
+});

@@ -28,7 +28,8 @@ export function dialWebhook(line: LineContext) {
       const conversation = unknownLeg && looksLikeConversation(p.DialCallStatus, p.DialCallDuration);
       const result = conversation ? "accepted" : legResult({ dialStatus: p.DialCallStatus, answered, decision, callOver });
       const seconds = p.DialCallDuration ?? 0;
-      const engineer = meta.engineers[level - 1]!;
+      // A level past the call's own engineers can only come from a fallback that dialled from a newer roster.
+      const engineer = meta.engineers[level - 1] ?? null;
       const first = await sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
       if (first) metrics.legs.inc({ result, drill: drillLabel(meta.drill) });
       if (conversation) {

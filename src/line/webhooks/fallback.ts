@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import { z } from "zod";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
+import type { AcceptsBody } from "../twiml-route.ts";
 import { callParams } from "../params.ts";
 
 const fallbackParams = callParams.extend({ ErrorCode: z.string().max(10).optional(), ErrorUrl: z.string().max(2000).optional() });
@@ -12,7 +13,7 @@ const fallbackParams = callParams.extend({ ErrorCode: z.string().max(10).optiona
  * webhook ErrorUrl names is run again (every write is idempotent), so the caller is not greeted and sent to
  * engineer 1 again. Without a usable ErrorUrl, the call resumes from the stage its session records.
  */
-export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string, RequestHandler>, resume: RequestHandler): RequestHandler {
+export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string, RequestHandler & { accepts: AcceptsBody }>, resume: RequestHandler): RequestHandler {
   const base = new URL(line.deps.config.PUBLIC_BASE_URL);
   return async (req, res, next) => {
     const parsed = fallbackParams.safeParse(req.body ?? {});
@@ -25,9 +26,12 @@ export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string,
       const event = events.fallback(line.stamp(), parsed.data.ErrorCode ?? "unknown", path ?? "unknown");
       await line.deps.timeline.append(parsed.data.CallSid, event).catch(() => false);
     }
-    if (!handler || !errorUrl) return resume(req, res, next);
-    // The failed request's own query (level, parent...) comes from ErrorUrl; the body is the same as Twilio sent.
-    Object.defineProperty(req, "query", { value: Object.fromEntries(errorUrl.searchParams), configurable: true });
+    const query = errorUrl ? Object.fromEntries(errorUrl.searchParams) : {};
+    // Twilio promises ErrorCode and ErrorUrl; a webhook whose own parameters (a Dial action's results) are not
+    // here, even in what a deadline redirect carried, is not re-run: the call resumes from its session instead.
+    if (!handler || !handler.accepts({ ...query, ...req.body })) return resume(req, res, next);
+    // The failed request's own query (level, parent...) comes from ErrorUrl; the body is as Twilio sent it.
+    Object.defineProperty(req, "query", { value: query, configurable: true });
     return handler(req, res, next);
   };
 }
@@ -39,21 +43,7 @@ export function resumeWebhook(line: LineContext) {
     body: callParams,
     answer: async (p) => {
       const call = await sessions.get(p.CallSid);
-      if (!call) return line.dialFallback(p, 1, "hold");
-      switch (call.stage) {
-        case "greeting":
-          return line.dialStep(call.meta, 1, "greeting");
-        case "notice":
-          if (call.meta.statusNotice) return line.twiml({ step: "status-notice", drill: call.meta.drill, notice: call.meta.statusNotice });
-          return line.dialStep(call.meta, 1, "hold");
-        case "hunting":
-          return line.dialStep(call.meta, Math.max(call.level, 1), "hold");
-        case "voicemail":
-          return line.twiml({ step: "voicemail" });
-        case "connected":
-        case "ended":
-          return line.twiml({ step: "empty" });
-      }
+      return call ? line.resume(call) : line.dialFallback(p, 1, "hold");
     },
     fallback: (p) => line.dialFallback(p, 1, "hold"),
   });

@@ -10,6 +10,10 @@ export function noticeWebhook(line: LineContext) {
     body: gatherParams,
     answer: async (p) => {
       const meta = await line.sessionOf(p, "notice");
+      // Only a call at the notice chooses here: a stray or late request for a call already hunting, connected
+      // or over must not send it back to engineer 1.
+      const call = await line.deps.sessions.get(p.CallSid);
+      if (call && call.stage !== "notice" && call.stage !== "greeting") return line.resume(call);
       const hunt = noticeChoice(p.Digits) === "hunt";
       await timeline.append(p.CallSid, events.noticeChoice(line.stamp(), p.Digits ?? null, hunt));
       if (hunt) return line.dialStep(meta, 1, "hold");

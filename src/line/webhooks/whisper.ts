@@ -13,6 +13,7 @@ export function whisperWebhook(line: LineContext) {
     body: callParams,
     query: whisperQuery,
     answer: async (p) => {
+      if (notThisCallsLeg(p)) return line.twiml({ step: "whisper-declined" });
       const meta = await line.requireMeta(p.parent);
       await sessions.markAnswered(p.parent, p.level);
       await timeline.append(p.parent, events.answered(line.stamp(), p.level, engineerAt(meta.engineers, p.level)));
@@ -30,6 +31,7 @@ export function whisperAnswerWebhook(line: LineContext) {
     body: gatherParams,
     query: whisperQuery,
     answer: async (p) => {
+      if (notThisCallsLeg(p)) return line.twiml({ step: "whisper-declined" });
       const meta = await line.requireMeta(p.parent);
       const key = whisperKey(p.Digits, p.play);
       if (key.then === "again") {
@@ -56,4 +58,13 @@ export function whisperAnswerWebhook(line: LineContext) {
       return line.twiml({ step: "whisper", caller, level: p.level, callSid: p.parent, play: key.play, unknownKey: key.because === "unknown-key" ? p.Digits : undefined });
     },
   });
+}
+
+/**
+ * Twilio sends the engineer's leg with its ParentCallSid: the caller's call. A leg whose parent is another
+ * call than the one its URL names never decides for that call (it would accept a call its engineer never
+ * heard); it is let go, and the call it belongs to goes on.
+ */
+function notThisCallsLeg(p: { parent: string; ParentCallSid?: unknown }): boolean {
+  return typeof p.ParentCallSid === "string" && p.ParentCallSid !== p.parent;
 }
