@@ -54,7 +54,7 @@ export function createApp({ services, log, statusPage }: AppOptions) {
     // Whether incidents page anyone ("ok" | "off" | "failing"): said here, never a reason to be unready.
     const paging = services.paging();
     // Paused queues hold pages and emails back: said here too, and not a reason to be unready either.
-    const paused = within(services.queues.paused(), 1000, [] as string[]);
+    const paused = services.queues.paused();
     const ready = await Promise.race([
       redis.ping().then(
         () => true,
@@ -143,7 +143,3 @@ function clientError(error: unknown): { status: number; message: string } | null
   return { status, message: expose === true && typeof message === "string" ? message : "bad request" };
 }
 
-/** A read that must not hold an answer up: its value, or `otherwise` when it fails or is late. */
-function within<T>(work: Promise<T>, ms: number, otherwise: T): Promise<T> {
-  return Promise.race([work.catch(() => otherwise), new Promise<T>((resolve) => setTimeout(() => resolve(otherwise), ms).unref())]);
-}

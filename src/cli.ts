@@ -30,7 +30,7 @@ program
   .action(async () => {
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
-    const redis = connectRedis(config.REDIS_URL);
+    const redis = connectRedis(config);
     const { startLine } = await import("./server.ts");
     const supervisor = superviseConnection(redis, log, { name: "line" });
     const line = await startLine({ config, redis, log, port: config.PORT, workers: config.RUN_WORKERS });
@@ -54,7 +54,7 @@ program
   .action(async (options: { heartbeat: string }) => {
     const config = loadConfigOrExit();
     const log = createLogger(config.LOG_LEVEL);
-    const redis = connectRedis(config.REDIS_URL);
+    const redis = connectRedis(config);
     const { createServices, startServiceWorkers } = await import("./services.ts");
     const supervisor = superviseConnection(redis, log, { name: "stores" });
     const services = createServices({ config, redis, log });
@@ -125,7 +125,7 @@ program
       import("./store/overrides.ts"),
       import("./store/roster.ts"),
     ]);
-    const redis = connectRedis(config.REDIS_URL);
+    const redis = connectRedis(config);
     const keys = redisKeys(config.REDIS_PREFIX);
     const oncall = new OnCall(new Roster(redis, keys, config.ENGINEERS ?? []), new Overrides(redis, keys), config.schedule);
     await new Promise((ready) => (redis.status === "ready" ? ready(null) : (redis.once("ready", ready), setTimeout(ready, 2000).unref())));

@@ -13,6 +13,28 @@ const csv = (value: string | undefined) =>
 
 const optionalUrl = z.url().optional();
 
+/** `host:port` (an IPv6 address in brackets), as ioredis takes Cluster seeds and Sentinels. */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "host:port")
+  .transform((value) => {
+    const at = value.lastIndexOf(":");
+    return { host: value.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(value.slice(at + 1)) };
+  })
+  .refine(({ port }) => port >= 1 && port <= 65535, "a port from 1 to 65535");
+const hostPorts = z
+  .string()
+  .optional()
+  .transform((value) => csv(value))
+  .pipe(z.array(hostPort));
+
+/**
+ * A Redis Cluster hashes a key by its hash tag, the text inside its first `{…}`, when it has one: keys sharing
+ * a tag share a slot, which every script, MULTI and BullMQ queue needs of its keys. A prefix that is one tag,
+ * `{el}:`, puts every key of the line in one slot.
+ */
+const HASH_TAG = /\{[^{}]+\}/;
+
 /** The one place the environment is read (docs/architecture.md, "Configuration"). */
 const envSchema = z
   .object({
@@ -25,8 +47,12 @@ const envSchema = z
     REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
     REDIS_PREFIX: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]+:$/, "letters, digits, _ . - and a trailing colon, e.g. el:")
+      .regex(/^[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*:$/, "letters, digits, _ . -, at most one {hash tag}, and a trailing colon, e.g. el: or {el}:")
       .default("el:"),
+    // Redis Cluster seeds (REDIS_URL is then ignored); else Sentinels and the name of the master they watch.
+    REDIS_CLUSTER_NODES: hostPorts,
+    REDIS_SENTINELS: hostPorts,
+    REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9_.-]+$/, "the master's name in the Sentinels' configuration").default("mymaster"),
     // The simplest schedule: three fixed levels. Not needed when SCHEDULE_FILE says who is on call.
     ENGINEERS: engineersSchema.optional(),
     SCHEDULE_FILE: z.string().optional(),
@@ -65,6 +91,10 @@ const envSchema = z
     if (env.MOBILISE_FORMAT === "pagerduty" && !env.PAGERDUTY_ROUTING_KEY) {
       ctx.addIssue({ code: "custom", path: ["PAGERDUTY_ROUTING_KEY"], message: "required when MOBILISE_FORMAT=pagerduty" });
     }
+    if (env.REDIS_CLUSTER_NODES.length && !HASH_TAG.test(env.REDIS_PREFIX)) {
+      const message = `on Redis Cluster (REDIS_CLUSTER_NODES) the prefix must be a hash tag, e.g. {${env.REDIS_PREFIX.replace(/:$/, "")}}:, so each script, transaction and queue stays in one slot`;
+      ctx.addIssue({ code: "custom", path: ["REDIS_PREFIX"], message });
+    }
   });
 
 /** Every variable the configuration reads, for `.env.example` and its test. */
@@ -102,7 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...values,
     PUBLIC_BASE_URL: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ""),
-    SPOOL_FILE: values.SPOOL_FILE ?? `var/spool-${values.REDIS_PREFIX.replace(/:$/, "")}.jsonl`,
+    SPOOL_FILE: values.SPOOL_FILE ?? `var/spool-${values.REDIS_PREFIX.replace(/:$/, "").replace(/[{}]/g, "")}.jsonl`,
     partners: loadPartners(values.PARTNERS_FILE),
     schedule: loadScheduleFile(values.SCHEDULE_FILE),
   };

@@ -57,7 +57,7 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
     return usage(`${options.target} treats no number as a drill caller: load mode would place real calls (set DRILL_CALLERS on the line, or pass --allow-real)`);
   }
   // Imported here: the in-process line is the whole app, which a refused command line need not load.
-  const local = remote ? null : await (await import("./local.ts")).startLocalStack({ redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
+  const local = remote ? null : await (await import("./local.ts")).startLocalStack({ env: process.env });
   const target = remote ?? local!.target;
   const label = options.target ?? "a line started in-process";
   try {

@@ -11,6 +11,11 @@ import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simul
 import type { DrillTarget } from "../simulator/scenario-runner.ts";
 import type { Scenario } from "../simulator/scenario.ts";
 
+/** The caller's variables the drill's line keeps: where Redis is (a URL, Cluster seeds or Sentinels). */
+const REDIS_VARIABLES = ["REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"];
+const redisEnv = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(REDIS_VARIABLES.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+
 export const LOCAL_ROSTER = "Ada=+15550001001,Grace=+15550001002,Linus=+15550001003";
 const LINE_NUMBER = "+15550009999";
 
@@ -22,15 +27,9 @@ const LINE_NUMBER = "+15550009999";
  * (`at:`, `schedule:`, overrides) gets a line of its own in Redis too (its own prefix and workers): its
  * clock and overrides must not reach the other scenarios' lines, which keep real time and the fixed roster.
  */
-export async function startLocalStack(options: { redisUrl: string }) {
-  const prefix = `drill-${randomBytes(4).toString("hex")}:`;
-  const redis = connectRedis(options.redisUrl);
-  // Without Redis the local line would answer from its fallbacks and every scenario would wait for outcomes
-  // that never come: fail at once instead (RedisUnreachableError, exit code 2 in the CLI).
-  await requireRedis(redis, options.redisUrl).catch((error: unknown) => {
-    redis.disconnect();
-    throw error;
-  });
+export async function startLocalStack(options: { env: Record<string, string | undefined> }) {
+  // A hash tag, so the same prefix serves a single Redis, Sentinel and Cluster alike.
+  const prefix = `{drill-${randomBytes(4).toString("hex")}}:`;
   const log = pino({ level: "silent" });
   const [smtp, hook, page] = await Promise.all([startSmtpCapture(), startWebhookCapture(), startStatusPage()]);
   const secrets = { authToken: randomBytes(16).toString("hex"), accountSid: `AC${randomBytes(16).toString("hex")}`, apiToken: randomBytes(24).toString("hex") };
@@ -40,7 +39,7 @@ export async function startLocalStack(options: { redisUrl: string }) {
     TWILIO_ACCOUNT_SID: secrets.accountSid,
     TWILIO_AUTH_TOKEN: secrets.authToken,
     CONSOLE_TOKEN: secrets.apiToken,
-    REDIS_URL: options.redisUrl,
+    ...redisEnv(options.env),
     REDIS_PREFIX: prefix,
     ENGINEERS: LOCAL_ROSTER,
     SMTP_URL: smtp.url,
@@ -58,7 +57,18 @@ export async function startLocalStack(options: { redisUrl: string }) {
     ...extra,
   });
 
-  const services = createServices({ config: loadConfig(env({ SPOOL_FILE: join(dir, "spool-workers.jsonl") })), redis, log });
+  const workerConfig = loadConfig(env({ SPOOL_FILE: join(dir, "spool-workers.jsonl") }));
+  const redis = connectRedis(workerConfig);
+  // Without Redis the local line would answer from its fallbacks and every scenario would wait for outcomes
+  // that never come: fail at once instead (RedisUnreachableError, exit code 2 in the CLI).
+  const where = workerConfig.REDIS_CLUSTER_NODES.length ? `REDIS_CLUSTER_NODES=${workerConfig.REDIS_CLUSTER_NODES.join(",")}` : workerConfig.REDIS_SENTINELS.length ? `REDIS_SENTINELS=${workerConfig.REDIS_SENTINELS.join(",")}` : workerConfig.REDIS_URL;
+  await requireRedis(redis, where).catch(async (error: unknown) => {
+    redis.disconnect();
+    await Promise.all([smtp.close(), hook.close(), page.close()]).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const services = createServices({ config: workerConfig, redis, log });
   const workers = startServiceWorkers(services, log);
   const lines: RunningLine[] = [];
   const ownPrefixes: string[] = [];

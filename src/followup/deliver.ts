@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { UnrecoverableError, type Job } from "bullmq";
 import { timeline as events } from "../call/timeline-events.ts";
+import { isUnavailable } from "../store/connect.ts";
 import type { DeliveryKind, FollowupState } from "../store/followup-state.ts";
 import type { Timeline } from "../store/timeline.ts";
 import type { IncidentView } from "./incident-view.ts";
@@ -50,9 +52,25 @@ export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, s
     return result;
   }
   const sentAt = deps.now().toISOString();
-  if (await deps.followup.markSent(incidentId, kind, { ...result.fields, sentAt, attempts: attempt })) {
+  if (await recordPatiently(() => deps.followup.markSent(incidentId, kind, { ...result.fields, sentAt, attempts: attempt }))) {
     await deps.timeline.append(incident.callSid, result.event(sentAt));
     if (kind === "mobilise") await deps.followup.pagingSent(incidentId);
   }
   return result.fields;
+}
+
+/**
+ * Once the email or page has left, recording it is all that stands between a retry and a second send: a
+ * Redis failover (a few seconds) must not turn into a duplicate, so an outage is waited out, for a while.
+ */
+async function recordPatiently<T>(record: () => Promise<T>, patienceMs = 20_000): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
+    try {
+      return await record();
+    } catch (error) {
+      if (!isUnavailable(error) || Date.now() + delayMs > deadline) throw error;
+      await sleep(delayMs);
+    }
+  }
 }

@@ -88,10 +88,19 @@ export class FollowupQueues {
     return { mobilise, email };
   };
 
-  /** The queues staff paused (bull-board): their pages and emails wait until someone resumes them. */
+  /**
+   * The queues staff paused (bull-board): their pages and emails wait until someone resumes them. Within a
+   * second, else none known: a BullMQ queue waits for Redis indefinitely, and a page or probe must not.
+   */
   async paused(): Promise<string[]> {
-    const flags = await Promise.all(this.all().map(async (queue) => ((await queue.isPaused()) ? [queue.name] : [])));
-    return flags.flat();
+    const flags = Promise.all(this.all().map(async (queue) => ((await queue.isPaused()) ? [queue.name] : []))).then((found) => found.flat());
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), 1000)));
+    try {
+      return await Promise.race([flags.catch(() => []), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -30,7 +30,7 @@ export interface WorkerDeps {
 export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; workers: Worker[] } {
   const { config, prefix, log, cases, queues } = deps;
   const transport = nodemailer.createTransport(config.SMTP_URL);
-  const connection = connectWorkerRedis(config.REDIS_URL);
+  const connection = connectWorkerRedis(config);
   const supervisor = superviseConnection(connection, log, { name: "workers" });
   // After losing Redis, try again every 2 s rather than BullMQ's 15 s, so a returning Redis is used promptly.
   const options = { connection, prefix, concurrency: 5, runRetryDelay: 2_000 };

@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import { stageSchema } from "../call/records.ts";
 import type { TimelineEvent } from "../call/timeline-events.ts";
 import type { JournalEffects } from "./journal-effects.ts";
+import { isUnavailable } from "./connect.ts";
 import { Overlay } from "./overlay.ts";
-import { isConnectionError, RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
+import { RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
 import { withScripts } from "./scripts.ts";
 import type { Spool, SpoolFileState } from "./spool.ts";
 import { endedWrites, raisedEvent, raiseOp, type Op, type WriteOp, type WriteResult } from "./write-ops.ts";
@@ -94,9 +95,9 @@ export class Journal {
           try {
             await this.apply(op);
           } catch (error) {
-            // Down again, or not answering (a timeout on a silent link reports "ready" until the watchdog
-            // drops it): try later, from this op.
-            if (this.redis.status !== "ready" || isConnectionError(error as Error)) return;
+            // Down again, or not answering: a timeout on a silent link reports "ready" until the watchdog drops
+            // it, and a Cluster stays "ready" while a master fails over: the error says so. Try later, from this op.
+            if (this.redis.status !== "ready" || isUnavailable(error)) return;
             // Redis is up and refused the op itself: a bug, not an outage. Keep it in the log, move on.
             this.log.error({ err: error, op }, "spooled write refused by Redis; dropped after logging");
           }

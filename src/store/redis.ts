@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { asTarget, connect, keyspaces, redisMode, type RedisTarget } from "./connect.ts";
 
 /** How long calls, timelines and incidents are kept: long enough for any follow-up and audit of a drill. */
 export const RETENTION_SECONDS = 90 * 24 * 3600;
@@ -18,15 +19,14 @@ const LINK_OPTIONS = { keepAlive: 5_000, connectTimeout: 5_000, disconnectTimeou
  * within a second (a hung server), so a handler can spool its writes and still answer Twilio in time. A link
  * that goes silent while connected is left by `superviseConnection`'s watchdog.
  */
-export function connectRedis(url: string): Redis {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
-    enableReadyCheck: true,
-    ...LINK_OPTIONS,
-    retryStrategy: reconnectBackoff(2_000),
-  });
+export function connectRedis(target: RedisTarget | string): Redis {
+  // On Cluster, a command to a master that went away is retried every 100 ms until the slot has a new master:
+  // 6 tries, not 16, so a webhook spools and answers within a second or so while its replica takes over.
+  const redis = connect(
+    asTarget(target),
+    { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true, ...LINK_OPTIONS, retryStrategy: reconnectBackoff(2_000) },
+    { maxRedirections: 6 },
+  );
   // Connection errors surface on the commands that fail (and are spooled); superviseConnection reports outages.
   redis.on("error", () => {});
   return redis;
@@ -40,13 +40,20 @@ const BLOCKING_SOCKET_TIMEOUT_MS = 15_000;
  * the link options above and a timeout on every command (including the ready check, so a silent server is
  * left and retried). BullMQ requires `maxRetriesPerRequest: null`, and duplicates this connection for each
  * worker's blocking fetch: a command timeout would cut those waits short, so the copies get a socket timeout
- * longer than any block instead. `superviseConnection` adds the watchdog.
+ * longer than any block instead. `superviseConnection` adds the watchdog. On Cluster and Sentinel the copies
+ * are ioredis' own duplicates of the patient connection (their failover handling needs them so).
  */
-export function connectWorkerRedis(url: string): Redis {
+export function connectWorkerRedis(target: RedisTarget | string): Redis {
+  const where = asTarget(target);
   const common: RedisOptions = { ...LINK_OPTIONS, maxRetriesPerRequest: null, retryStrategy: reconnectBackoff(5_000) };
-  const redis = new Redis(url, { ...common, commandTimeout: 5_000 });
+  if (redisMode(where) !== "single") {
+    const redis = connect(where, common);
+    redis.on("error", () => {});
+    return redis;
+  }
+  const redis = connect(where, { ...common, commandTimeout: 5_000 });
   redis.duplicate = (override?: Partial<RedisOptions>) => {
-    const copy = new Redis(url, { ...common, socketTimeout: BLOCKING_SOCKET_TIMEOUT_MS, ...override });
+    const copy = connect(where, { ...common, socketTimeout: BLOCKING_SOCKET_TIMEOUT_MS, ...override });
     copy.on("error", () => {});
     return copy;
   };
@@ -162,14 +169,19 @@ export function redisKeys(prefix: string) {
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
-/** Every key under a prefix, a batch at a time (SCAN, so a large keyspace never blocks Redis). */
+/**
+ * Every key under a prefix, a batch at a time (SCAN, so a large keyspace never blocks Redis). SCAN sees one
+ * server's keys, so on a Cluster each master is scanned.
+ */
 export async function* keysUnder(redis: Redis, prefix: string): AsyncGenerator<string[]> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) yield keys;
-  } while (cursor !== "0");
+  for (const node of keyspaces(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) yield keys;
+    } while (cursor !== "0");
+  }
 }
 
 /** Removes every key under a prefix: how drills, benchmarks and tests clean up after themselves. */

@@ -62,7 +62,8 @@ export async function startTestLine(
   } = {},
 ): Promise<TestLine> {
   const prefix = options.prefix ?? uniquePrefix(name);
-  const redis = connectRedis(options.env?.REDIS_URL ?? REDIS_URL);
+  // The configuration says where Redis is: REDIS_URL, or REDIS_CLUSTER_NODES / REDIS_SENTINELS in `env`.
+  const redis = connectRedis(loadConfig(baseEnv(prefix, options.env)));
   let publicBase = "https://line.example.test";
   const line = await startLine({
     config: (port) => {

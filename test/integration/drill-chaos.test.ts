@@ -12,7 +12,7 @@ import { REDIS_URL } from "../helpers/redis.ts";
 /** The drill as unkind as the network, against the real line started in-process. */
 let stack: Awaited<ReturnType<typeof startLocalStack>>;
 beforeAll(async () => {
-  stack = await startLocalStack({ redisUrl: REDIS_URL });
+  stack = await startLocalStack({ env: { REDIS_URL } });
 });
 afterAll(async () => {
   await stack.close();

@@ -16,7 +16,7 @@ import { REDIS_URL } from "../helpers/redis.ts";
 
 let stack: Awaited<ReturnType<typeof startLocalStack>>;
 beforeAll(async () => {
-  stack = await startLocalStack({ redisUrl: REDIS_URL });
+  stack = await startLocalStack({ env: { REDIS_URL } });
 });
 afterAll(async () => {
   await stack.close();

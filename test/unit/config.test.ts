@@ -107,3 +107,30 @@ describe(".env.example", () => {
     for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "CONSOLE_TOKEN", "ENGINEERS"]) expect(example[name]).toBeDefined();
   });
 });
+
+describe("where Redis is", () => {
+  it("reads Cluster seeds and Sentinels as host:port lists, and allows a hash tag in the prefix", () => {
+    const config = loadConfig({ ...valid, REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001,[::1]:7002", REDIS_PREFIX: "{el}:" });
+    expect(config.REDIS_CLUSTER_NODES).toEqual([
+      { host: "10.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+      { host: "::1", port: 7002 },
+    ]);
+    expect(config.SPOOL_FILE).toBe("var/spool-el.jsonl");
+    const sentinel = loadConfig({ ...valid, REDIS_SENTINELS: "s1:26379,s2:26379" });
+    expect(sentinel.REDIS_SENTINELS).toEqual([{ host: "s1", port: 26379 }, { host: "s2", port: 26379 }]);
+    expect(sentinel.REDIS_SENTINEL_MASTER).toBe("mymaster");
+    expect(loadConfig(valid).REDIS_CLUSTER_NODES).toEqual([]);
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: "10.0.0.1:7000" }, "REDIS_PREFIX: on Redis Cluster (REDIS_CLUSTER_NODES) the prefix must be a hash tag, e.g. {el}:"],
+    [{ REDIS_CLUSTER_NODES: "10.0.0.1:7000", REDIS_PREFIX: "line:" }, "e.g. {line}:"],
+    [{ REDIS_CLUSTER_NODES: "10.0.0.1" }, "REDIS_CLUSTER_NODES.0: host:port"],
+    [{ REDIS_SENTINELS: "s1:26379,s2:99999" }, "REDIS_SENTINELS.1: a port from 1 to 65535"],
+    [{ REDIS_PREFIX: "{}:" }, "REDIS_PREFIX: letters, digits, _ . -, at most one {hash tag}"],
+    [{ REDIS_PREFIX: "{a}{b}:" }, "REDIS_PREFIX"],
+  ])("refuses %o naming the variable", (override, message) => {
+    expect(errorOf({ ...valid, ...override })).toContain(message);
+  });
+});
