@@ -38,6 +38,7 @@ export function tryingAnother(): string {
  * takes it in the first time; every second of it is also a second the caller waits for a human.
  */
 export function whisperWho(caller: { from: string; partner: Partner | null; drill: boolean }): string {
+  if (!caller.from && !caller.partner) return `${caller.drill ? "Drill call. " : ""}Emergency call on the on-call line.`;
   const who = caller.partner ? caller.partner.name : isWithheld(caller.from) ? "a withheld number" : `number ${digitByDigit(caller.from).slice(0, 2 * 16)}`;
   return `${caller.drill ? "Drill call. " : ""}Emergency call from ${who}.`;
 }

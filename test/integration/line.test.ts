@@ -418,6 +418,8 @@ describe("a failure inside a webhook", () => {
     expect(voicemail.body).toContain("<Record");
     const whisper = await call().whisper(2);
     expect(whisper.body).toContain("Press 1 to accept");
+    // The engineer's leg comes From the line's own number (the Dial's callerId): nothing to name the caller by.
+    expect(whisper.body).toContain("Emergency call on the on-call line.");
     // A leg that lasted well past the whisper was a conversation: the caller is not sent on to another engineer.
     expect((await call().dialEnded(2, "completed", 240)).body).toContain("The engineer has left the call");
     expect(numberDialled((await call().dialEnded(2, "completed", 15)).body)).toBe(ENGINEERS[2]!.number);

@@ -1,4 +1,3 @@
-import { identifyCaller } from "../../call/callers.ts";
 import { engineerAt } from "../../call/engineers.ts";
 import { whisperKey } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
@@ -8,7 +7,7 @@ import { callParams, gatherParams, whisperQuery } from "../params.ts";
 
 /** POST /voice/whisper: engineer N answered; they hear who is calling and must press 1 to take the call. */
 export function whisperWebhook(line: LineContext) {
-  const { config, sessions, timeline } = line.deps;
+  const { sessions, timeline } = line.deps;
   return line.route({
     body: callParams,
     query: whisperQuery,
@@ -19,8 +18,9 @@ export function whisperWebhook(line: LineContext) {
       await timeline.append(p.parent, events.answered(line.stamp(), p.level, engineerAt(meta.engineers, p.level)));
       return line.twiml({ step: "whisper", caller: meta, level: p.level, callSid: p.parent });
     },
-    // The engineer's leg shows the caller's number as its From, which is enough to brief them.
-    fallback: (p) => line.twiml({ step: "whisper", caller: { from: p.From, ...identifyCaller(config, p.From) }, level: p.level, callSid: p.parent }),
+    // Without the session the caller is unknown here: the engineer's leg comes From the line's own number
+    // (the Dial's callerId), so the whisper says only that an emergency call waits, and the keys work the same.
+    fallback: (p) => line.twiml({ step: "whisper", caller: UNKNOWN_CALLER, level: p.level, callSid: p.parent }),
   });
 }
 
@@ -50,15 +50,17 @@ export function whisperAnswerWebhook(line: LineContext) {
       if (firstAcceptance) metrics.timeToHuman.observe({ drill: drillLabel(meta.drill) }, (now().getTime() - Date.parse(meta.startedAt)) / 1000);
       return line.twiml({ step: "whisper-accepted" });
     },
-    // Without the session, the engineer's leg still says who calls (its From), so the keys work the same.
+    // Without the session the keys work the same; the replay names no caller (see the whisper's fallback).
     fallback: (p) => {
       const key = whisperKey(p.Digits, p.play);
       if (key.then === "decide") return line.twiml({ step: key.decision === "accepted" ? "whisper-accepted" : "whisper-declined" });
-      const caller = { from: p.From, ...identifyCaller(line.deps.config, p.From) };
-      return line.twiml({ step: "whisper", caller, level: p.level, callSid: p.parent, play: key.play, unknownKey: key.because === "unknown-key" ? p.Digits : undefined });
+      return line.twiml({ step: "whisper", caller: UNKNOWN_CALLER, level: p.level, callSid: p.parent, play: key.play, unknownKey: key.because === "unknown-key" ? p.Digits : undefined });
     },
   });
 }
+
+/** A caller no session describes: the whisper then names nobody. */
+const UNKNOWN_CALLER = { from: "", partner: null, drill: false };
 
 /**
  * Twilio sends the engineer's leg with its ParentCallSid: the caller's call. A leg whose parent is another
