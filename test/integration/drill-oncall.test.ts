@@ -13,7 +13,7 @@ import { REDIS_URL } from "../helpers/redis.ts";
 /** Drills of who is on call: the line's clock from `at:`, its schedule from `schedule:`, overrides put on it first. */
 let stack: Awaited<ReturnType<typeof startLocalStack>>;
 beforeAll(async () => {
-  stack = await startLocalStack({ redisUrl: REDIS_URL });
+  stack = await startLocalStack({ env: { REDIS_URL } });
 });
 afterAll(async () => {
   await stack.close();
