@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 import { CONSOLE_TOKEN, startTestLine, type TestLine } from "../helpers/line.ts";
 
 // Debian's chromium, which .ci/run installs when it is missing; Playwright's own browser download is not used.
@@ -15,7 +16,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
-  t = await startTestLine("oncall-browser", { env: { SCHEDULE_FILE: "drills/schedules/handover.yaml" }, now: () => NOW });
+  t = await startTestLine("oncall-browser", { env: { SCHEDULE_FILE: "drills/schedules/handover.yaml", STAFF_FILE: await writeStaffFile() }, now: () => NOW });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -28,8 +29,9 @@ afterAll(async () => {
 
 async function logIn(page: Page) {
   await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Console token").fill(CONSOLE_TOKEN);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByLabel("Email").fill(PEOPLE.engineer.email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${t.line.url}/console`);
 }
 
