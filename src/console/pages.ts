@@ -112,7 +112,7 @@ ${incident.reconstructed ? html`<p class="reconstructed">Session reconstructed: 
 ${incident.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</td><td>${a.engineer ? `${a.engineer.name ?? ""} ${a.engineer.number}` : "(not on this call's roster)"}</td><td>${a.result}</td><td>${a.seconds}</td></tr>`)}
 </tbody></table></section>
 ${incident.voicemail
-      ? html`<section><h2>Voicemail</h2><p><a href="${incident.voicemail.recordingUrl}">Recording ${incident.voicemail.recordingSid}</a> (${incident.voicemail.durationSeconds} s)</p>
+      ? html`<section><h2>Voicemail</h2><p>${incident.voicemail.recordingUrl ? html`<a href="${incident.voicemail.recordingUrl}">Recording ${incident.voicemail.recordingSid ?? ""}</a> (${incident.voicemail.durationSeconds} s)` : "Recording not received yet"}</p>
 <blockquote class="transcript">${incident.voicemail.transcript ?? `transcription ${incident.voicemail.transcriptionStatus}`}</blockquote>
 <p>Follow-up contact found: ${incident.voicemail.contact?.email ?? "no email"}, ${incident.voicemail.contact?.phone ?? "no phone number"}</p>${contactCandidates(incident.voicemail.contact)}</section>`
       : ""}

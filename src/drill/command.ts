@@ -5,6 +5,7 @@ import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
 import { htmlReport, jsonReport, junitReport, progressLine, textReport } from "../simulator/report.ts";
 import { loadScenarios, ScenarioError, type Scenario } from "../simulator/scenario.ts";
+import { loadSchedule, ScheduleError } from "../schedule/schema.ts";
 
 export interface DrillOptions {
   report?: string[];
@@ -39,6 +40,7 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
     if (missing.length) return usage(`no such scenario file or folder: ${missing.join(", ")}${paths.length ? "" : " (run it from the project folder, or name the scenario files)"}`);
     try {
       scenarios = loadScenarios(wanted);
+      checkSchedules(scenarios);
     } catch (error) {
       if (error instanceof ScenarioError) {
         console.error(`refused: bad scenario file\n${error.message}`);
@@ -81,6 +83,24 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
   } finally {
     await local?.close();
   }
+}
+
+/**
+ * Each schedule a scenario names, validated as the line will read it: a bad one is the scenario's fault, so
+ * it is refused before any line starts, not found out as a line that cannot start mid-drill.
+ */
+function checkSchedules(scenarios: readonly Scenario[]): void {
+  const problems = [...new Set(scenarios.flatMap((s) => (s.schedule ? [s.schedule] : [])))].flatMap((file) => {
+    try {
+      loadSchedule(file);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      const owners = [...new Set(scenarios.filter((s) => s.schedule === file).map((s) => s.file))].join(", ");
+      return error.message.split("\n").map((line) => `${owners}: at schedule: ${line}`);
+    }
+  });
+  if (problems.length) throw new ScenarioError(problems.join("\n"));
 }
 
 /**
@@ -198,6 +218,7 @@ async function remoteTarget(options: DrillOptions): Promise<DrillTarget | string
     lineNumber: options.lineNumber,
     capture: null,
     controlsStatusPage: false,
+    controlsOnCall: false,
   };
 }
 

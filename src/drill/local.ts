@@ -23,7 +23,9 @@ const LINE_NUMBER = "+15550009999";
  * A whole line on this machine for a drill: the line's HTTP server and its workers on free ports, their own
  * Redis prefix (removed afterwards), and local catchers for what leaves: SMTP, the mobilisation webhook, and
  * a status page the scenario sets. Each scenario gets a line configured as it says (partners, drill
- * callers, status page); they share the workers, Redis and catchers.
+ * callers, status page); they share the workers, Redis and catchers. A scenario that arranges the on-call
+ * (`at:`, `schedule:`, overrides) gets a line of its own in Redis too (its own prefix and workers): its
+ * clock and overrides must not reach the other scenarios' lines, which keep real time and the fixed roster.
  */
 export async function startLocalStack(options: { env: Record<string, string | undefined> }) {
   // A hash tag, so the same prefix serves a single Redis, Sentinel and Cluster alike.
@@ -69,6 +71,8 @@ export async function startLocalStack(options: { env: Record<string, string | un
   const services = createServices({ config: workerConfig, redis, log });
   const workers = startServiceWorkers(services, log);
   const lines: RunningLine[] = [];
+  const ownPrefixes: string[] = [];
+  const clocks = new Map<string, ScenarioClock>();
   let started = 0;
 
   async function lineFor(scenario: Scenario): Promise<string> {
@@ -77,6 +81,10 @@ export async function startLocalStack(options: { env: Record<string, string | un
     const callers = scenario.calls.map((call) => call.caller);
     const partnersFile = join(dir, `partners-${key}.json`);
     writeFileSync(partnersFile, JSON.stringify(Object.fromEntries(callers.filter((c) => c.partner).map((c) => [c.number, c.partner]))));
+    const ownLine = scenario.at !== undefined || scenario.schedule !== undefined || scenario.overrides.length > 0;
+    const linePrefix = ownLine ? `${prefix.slice(0, -1)}.${key}:` : prefix;
+    if (ownLine) ownPrefixes.push(linePrefix);
+    const clock = scenario.at ? new ScenarioClock(Date.parse(scenario.at)) : null;
     const line = await startLine({
       config: (port) =>
         loadConfig(
@@ -87,15 +95,20 @@ export async function startLocalStack(options: { env: Record<string, string | un
             DRILL_CALLERS: [...new Set(callers.filter((c) => c.drill).map((c) => c.number))].join(","),
             STATUSPAGE_URL: page.urlFor(key, scenario.statusPage.incident),
             SPOOL_FILE: join(dir, `spool-${key}.jsonl`),
+            REDIS_PREFIX: linePrefix,
+            ...(scenario.schedule && { SCHEDULE_FILE: scenario.schedule }),
           }),
         ),
       redis,
       log,
       port: 0,
       host: "127.0.0.1",
-      workers: false,
+      // The shared workers serve the shared prefix; a line of its own has its own, on its own clock.
+      workers: ownLine,
+      now: clock ? () => clock.now() : undefined,
     });
     lines.push(line);
+    if (clock) clocks.set(line.url, clock);
     return line.url;
   }
 
@@ -107,6 +120,8 @@ export async function startLocalStack(options: { env: Record<string, string | un
     lineNumber: LINE_NUMBER,
     capture: { mails: smtp.messages, posts: hook.posts },
     controlsStatusPage: true,
+    controlsOnCall: true,
+    rewind: (line) => clocks.get(line)?.rewind(),
   };
 
   return {
@@ -118,9 +133,24 @@ export async function startLocalStack(options: { env: Record<string, string | un
       await workers.close();
       await services.close();
       await Promise.all([smtp.close(), hook.close(), page.close()]);
-      await deleteByPrefix(redis, prefix);
+      for (const own of [prefix, ...ownPrefixes]) await deleteByPrefix(redis, own);
       redis.disconnect();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A line's clock for a scenario with `at:`: that instant plus the real time elapsed since the last rewind. */
+class ScenarioClock {
+  private origin = Date.now();
+
+  constructor(private readonly at: number) {}
+
+  now(): Date {
+    return new Date(this.at + (Date.now() - this.origin));
+  }
+
+  rewind(): void {
+    this.origin = Date.now();
+  }
 }

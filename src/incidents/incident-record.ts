@@ -54,11 +54,14 @@ export function incidentRecord(incident: IncidentRow, call: CallRecord, timeline
     misuse: misuseOf(meta.callsInLastDay, misuseLimit),
     engineer: engineer ? { ...engineer, level: accepted } : null,
     timeToHumanSeconds: acceptedAt ? (Date.parse(acceptedAt) - Date.parse(meta.startedAt)) / 1000 : null,
-    voicemail: call.recording
+    // The transcription may come before the Record action is stored (Twilio orders neither): the contact it
+    // names counts as soon as it is here, and the recording fills in when it comes.
+    voicemail:
+      call.recording || call.transcription
       ? {
-          recordingUrl: call.recording.url,
-          recordingSid: call.recording.sid,
-          durationSeconds: call.recording.duration,
+          recordingUrl: call.recording?.url ?? null,
+          recordingSid: call.recording?.sid ?? null,
+          durationSeconds: call.recording?.duration ?? null,
           transcriptionStatus: call.transcription?.status ?? "pending",
           transcript,
           contact: transcript ? extractContact(transcript) : null,

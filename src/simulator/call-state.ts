@@ -42,6 +42,8 @@ export interface CallResult {
   beepAt: number | null;
   endedAt: number;
   bridgedLevel: number | null;
+  /** The numbers the line dialled, in the order it first dialled each: who rang at level 1, 2, 3. */
+  rang: string[];
   webhooks: WebhookTiming[];
   /** The end-of-call callbacks in the order they were sent: what a chaos run permutes. */
   callbacks: SentCallback[];
@@ -164,6 +166,7 @@ export class CallState {
       beepAt: this.beepAt,
       endedAt: this.clock,
       bridgedLevel: this.bridgedLevel,
+      rang: [...this.engineerOrder.keys()],
       webhooks: this.webhooks,
       callbacks: callbacks.map((callback) => ({ kind: callback.kind, path: new URL(callback.url).pathname })),
       errors: this.errors,

@@ -17,6 +17,13 @@ export interface DrillTarget {
   capture: { mails: CapturedMail[]; posts: CapturedPost[] } | null;
   /** Whether the drill can set the status page's state (only for a line it started itself). */
   controlsStatusPage: boolean;
+  /** Whether the drill can set the line's clock and schedule (`at:`, `schedule:`; only for a line it started itself). */
+  controlsOnCall: boolean;
+  /**
+   * Sets the clock of a line started for a scenario with `at:` back to that instant: every run of the
+   * scenario (chaos runs share one line) places its calls at the instant it names.
+   */
+  rewind?(line: string): void;
   /** Why a scenario must not be placed on this line (e.g. it would be a real call there), or null. */
   refuse?: (scenario: Scenario) => string | null;
   /** The callers a deployed line treats as drills, when it said (load mode calls from these only). */
@@ -42,7 +49,13 @@ async function api(url: string, path: string, token: string): Promise<any> {
 
 const show = (value: unknown) => (value === null || value === undefined ? "nothing" : typeof value === "string" ? value : JSON.stringify(value));
 
-export async function checkCall(expect: Expectation, result: CallResult, url: string, target: DrillTarget): Promise<Check[]> {
+/** "Margaret (+15550002001), Dennis (+15550002003)": numbers with the schedule's names where it has them. */
+function whoRang(numbers: readonly string[], phoneBook: Record<string, string>): string {
+  const names = new Map(Object.entries(phoneBook).map(([name, number]) => [number, name]));
+  return numbers.length ? numbers.map((n) => (names.has(n) ? `${names.get(n)} (${n})` : n)).join(", ") : "nobody";
+}
+
+export async function checkCall(expect: Expectation, result: CallResult, url: string, target: DrillTarget, phoneBook: Record<string, string> = {}): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (name: string, expected: unknown, actual: unknown, ok: boolean | null = show(expected) === show(actual)) =>
     checks.push({ name, ok, expected: show(expected), actual: show(actual) });
@@ -57,6 +70,10 @@ export async function checkCall(expect: Expectation, result: CallResult, url: st
   if (expect.engineer !== undefined) {
     add("engineer", `engineer ${expect.engineer} (carrier bridged, line recorded)`, `carrier bridged ${show(result.bridgedLevel)}, line recorded ${show(call?.acceptedLevel)}`,
       result.bridgedLevel === expect.engineer && call?.acceptedLevel === expect.engineer);
+  }
+  if (expect.rings) {
+    const expected = expect.rings.map((who) => phoneBook[who] ?? who);
+    add("rings", whoRang(expected, phoneBook), whoRang(result.rang, phoneBook), expected.join() === result.rang.join());
   }
   if (expect.attempts) add("attempts", expect.attempts, (call?.attempts ?? []).map((a: { result: string }) => a.result));
   add("incident", expect.incident ? "raised once" : "none", incident ? `${incident.id} raised` : "none", expect.incident ? Boolean(incident) : !incident);

@@ -21,7 +21,7 @@ export function milestones(call: CallReport): string {
 export function progressLine(scenario: ScenarioReport): string {
   if (scenario.skipped) return `- ${scenario.name}  skipped: ${scenario.skipped}`;
   const mark = scenario.passed ? "✔" : "✘";
-  const calls = scenario.calls.map((c) => `${c.caller}: ${milestones(c)}`).join("; ");
+  const calls = scenario.error ? `not set up: ${scenario.error}` : scenario.calls.map((c) => `${c.caller}: ${milestones(c)}`).join("; ");
   return `${mark} ${title(scenario)}  (${scenario.file}, ${scenario.realMs} ms real)  ${calls}`;
 }
 
@@ -41,6 +41,7 @@ export function textReport(report: DrillReport, { transcripts = true } = {}): st
   for (const scenario of report.scenarios) {
     lines.push(`── ${scenario.skipped ? "-" : scenario.passed ? "✔" : "✘"} ${title(scenario)} (${scenario.file})`);
     if (scenario.skipped) lines.push(`    skipped: ${scenario.skipped}`);
+    if (scenario.error) lines.push(`    ✘ not set up: ${scenario.error}`);
     if (scenario.description) lines.push(`    ${scenario.description.trim()}`);
     for (const call of scenario.calls) lines.push(...(transcripts ? callText(call) : callText(call).filter((line) => !line.startsWith("      ["))));
   }
@@ -69,8 +70,9 @@ export function junitReport(report: DrillReport): string {
       return `    <testcase classname="${xml(scenario.file)}" name="${xml(`${title(scenario)} — ${call.caller}`)}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${body ? `${body}\n` : ""}${out}\n    </testcase>`;
     });
     const skipped = scenario.skipped ? `    <testcase classname="${xml(scenario.file)}" name="${xml(title(scenario))}"><skipped message="${xml(scenario.skipped)}"/></testcase>` : "";
-    const failures = scenario.calls.filter((c) => !c.passed).length;
-    return `  <testsuite name="${xml(title(scenario))}" tests="${Math.max(scenario.calls.length, 1)}" failures="${failures}" skipped="${scenario.skipped ? 1 : 0}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${[...cases, skipped].filter(Boolean).join("\n")}\n  </testsuite>`;
+    const setUp = scenario.error ? `    <testcase classname="${xml(scenario.file)}" name="${xml(title(scenario))}"><failure message="${xml(`not set up: ${scenario.error}`)}" type="setup"/></testcase>` : "";
+    const failures = scenario.calls.filter((c) => !c.passed).length + (scenario.error ? 1 : 0);
+    return `  <testsuite name="${xml(title(scenario))}" tests="${Math.max(scenario.calls.length, 1)}" failures="${failures}" skipped="${scenario.skipped ? 1 : 0}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${[...cases, skipped, setUp].filter(Boolean).join("\n")}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="emergency-line drill" time="${(report.realMs / 1000).toFixed(3)}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
@@ -119,7 +121,7 @@ export function htmlReport(report: DrillReport): string {
 <details><summary>Transcript</summary><table>${transcript}</table></details>
 </article>`;
     });
-    return `<section><h2>${scenario.passed ? "✔" : "✘"} ${xml(title(scenario))}</h2><p>${xml(scenario.description ?? "")} <code>${xml(scenario.file)}</code>${scenario.skipped ? ` — skipped: ${xml(scenario.skipped)}` : ""}</p>${calls.join("\n")}</section>`;
+    return `<section><h2>${scenario.passed ? "✔" : "✘"} ${xml(title(scenario))}</h2><p>${xml(scenario.description ?? "")} <code>${xml(scenario.file)}</code>${scenario.skipped ? ` — skipped: ${xml(scenario.skipped)}` : ""}${scenario.error ? ` — <strong>not set up: ${xml(scenario.error)}</strong>` : ""}</p>${calls.join("\n")}</section>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Drill report ${xml(report.startedAt)}</title>

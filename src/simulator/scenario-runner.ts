@@ -27,6 +27,8 @@ export interface ScenarioReport {
   variant?: string;
   passed: boolean;
   skipped?: string;
+  /** Why the scenario could not be set up on the line (e.g. an override it refused); no call was placed. */
+  error?: string;
   calls: CallReport[];
   realMs: number;
 }
@@ -62,18 +64,44 @@ export async function runDrill(scenarios: Scenario[], target: DrillTarget, label
   return { startedAt: new Date(started).toISOString(), target: label, realMs: Date.now() - started, passed: reports.every((r) => r.passed), scenarios: reports };
 }
 
-const skipReason = (scenario: Scenario, target: DrillTarget) =>
-  scenario.statusPage.incident && !target.controlsStatusPage ? "needs a status page incident, which a drill cannot arrange on a deployed line" : (target.refuse?.(scenario) ?? null);
+function skipReason(scenario: Scenario, target: DrillTarget): string | null {
+  if (scenario.statusPage.incident && !target.controlsStatusPage) return "needs a status page incident, which a drill cannot arrange on a deployed line";
+  const arranged = [scenario.at && "clock (at:)", scenario.schedule && "schedule (schedule:)"].filter(Boolean);
+  // A deployed line keeps real time and its own schedule; overrides there would change who is really on call.
+  if (arranged.length && !target.controlsOnCall) return `sets the line's ${arranged.join(" and ")}, which a drill cannot arrange on a deployed line`;
+  return target.refuse?.(scenario) ?? null;
+}
+
+const reportBase = (scenario: Scenario) => ({ name: scenario.name, file: scenario.file, description: scenario.description });
+
+/**
+ * The scenario's line, with the scenario's overrides put on it through the line's own API (as staff would);
+ * a string when the line refused one.
+ */
+async function setUpLine(scenario: Scenario, target: DrillTarget): Promise<{ url: string } | string> {
+  const url = await target.lineFor(scenario);
+  for (const [index, override] of scenario.overrides.entries()) {
+    const response = await fetch(`${url}/api/oncall/overrides`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${target.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify(override),
+    });
+    if (!response.ok) return `the line refused overrides.${index} (${override.engineer} at level ${override.level}): HTTP ${response.status} ${await response.text()}`;
+  }
+  return { url };
+}
 
 export async function runScenario(scenario: Scenario, target: DrillTarget, variation: Variation = PLAIN, line?: string): Promise<ScenarioReport> {
   const started = Date.now();
-  const base = { name: scenario.name, file: scenario.file, description: scenario.description };
   const skipped = skipReason(scenario, target);
-  if (skipped) return { ...base, passed: true, skipped, calls: [], realMs: 0 };
-  const url = line ?? (await target.lineFor(scenario));
+  if (skipped) return { ...reportBase(scenario), passed: true, skipped, calls: [], realMs: 0 };
+  const set = line ? { url: line } : await setUpLine(scenario, target);
+  if (typeof set === "string") return { ...reportBase(scenario), passed: false, error: set, calls: [], realMs: Date.now() - started };
+  // Before the first call: the runs of a chaos batch all start at the scenario's instant.
+  if (scenario.at) target.rewind?.(set.url);
   // The calls of one scenario are placed at once: that is how "two callers at once" is drilled.
-  const calls = await Promise.all(scenario.calls.map((call) => runCall(call, url, target, variation)));
-  return { ...base, passed: calls.every((c) => c.passed), calls, realMs: Date.now() - started };
+  const calls = await Promise.all(scenario.calls.map((call) => runCall(call, set.url, target, variation, scenario.phoneBook)));
+  return { ...reportBase(scenario), passed: calls.every((c) => c.passed), calls, realMs: Date.now() - started };
 }
 
 /**
@@ -83,7 +111,9 @@ export async function runScenario(scenario: Scenario, target: DrillTarget, varia
  */
 async function runChaos(scenario: Scenario, target: DrillTarget, chaos: ChaosOptions): Promise<ScenarioReport[]> {
   if (skipReason(scenario, target)) return [await runScenario(scenario, target)];
-  const line = await target.lineFor(scenario);
+  const set = await setUpLine(scenario, target);
+  if (typeof set === "string") return [{ ...reportBase(scenario), passed: false, error: set, calls: [], realMs: 0 }];
+  const line = set.url;
   const first = chaosVariation(CALLBACK_KINDS, 0);
   const firstReport = await runScenario(scenario, target, first, line);
   const present = firstReport.calls.map((call) => call.callbacks.map((callback) => callback.kind));
@@ -102,10 +132,10 @@ async function runChaos(scenario: Scenario, target: DrillTarget, chaos: ChaosOpt
   return reports;
 }
 
-async function runCall(call: ScenarioCall, url: string, target: DrillTarget, variation: Variation): Promise<CallReport> {
+async function runCall(call: ScenarioCall, url: string, target: DrillTarget, variation: Variation, phoneBook?: Record<string, string>): Promise<CallReport> {
   const options = { target: url, accountSid: target.accountSid, authToken: target.authToken, lineNumber: target.lineNumber };
   const result = await new SimulatedCall(options, call.caller, call.engineers, variation).run();
-  const checks = await checkCall(call.expect, result, url, target);
+  const checks = await checkCall(call.expect, result, url, target, phoneBook);
   if (result.errors.length) checks.unshift({ name: "carrier", ok: false, expected: "every webhook answered with valid TwiML, only the engineers described dialled", actual: result.errors.join("; ") });
   const incidentId = checks.find((c) => c.name === "incident")?.actual.match(/INC-[\w-]+/)?.[0] ?? null;
   return {

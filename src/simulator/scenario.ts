@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { dirname, extname, isAbsolute, join } from "node:path";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { z } from "zod";
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -77,6 +77,11 @@ export const expectationSchema = z
     contact: z.object({ email: z.email().nullable().optional(), phone: z.string().nullable().optional() }).strict().optional(),
     maxSecondsToHuman: z.number().positive().optional(),
     callerHears: z.array(z.string()).default([]),
+    /**
+     * Who the line rings, level 1 first, as many as it dials: E.164 numbers, or the names of engineers in
+     * the scenario's schedule file. Checked against the numbers the carrier was asked to dial.
+     */
+    rings: z.array(z.string().min(1)).min(1).max(3).optional(),
   })
   .strict();
 export type Expectation = z.infer<typeof expectationSchema>;
@@ -90,36 +95,139 @@ export const callSchema = z
   .strict();
 export type ScenarioCall = z.infer<typeof callSchema>;
 
+/** An instant with its offset: a bare local time would leave the drill's moment to the machine's zone. */
+const instant = z.iso.datetime({ offset: true, error: "an ISO 8601 instant with an offset, e.g. 2027-03-29T08:59:00+01:00" });
+
+/** An on-call override the drill puts on the line (through its API) before the calls: the format of POST /api/oncall/overrides. */
+export const scenarioOverrideSchema = z
+  .object({ level: z.number().int().min(1).max(3), engineer: z.string().min(1), from: instant, to: instant })
+  .strict()
+  .refine((o) => Date.parse(o.to) > Date.parse(o.from), { path: ["to"], message: "must be after from" });
+export type ScenarioOverride = z.infer<typeof scenarioOverrideSchema>;
+
 export const scenarioSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().optional(),
     /** The public status page during the drill: an unresolved incident's name, or none. */
     statusPage: z.object({ incident: z.string().min(1).nullable() }).strict().default({ incident: null }),
+    /** The instant the calls start: the line's clock runs from it, so a handover can be drilled before it happens. */
+    at: instant.optional(),
+    /** A schedule file (SCHEDULE_FILE format), relative to the scenario file; without it, the line's fixed roster. */
+    schedule: z.string().min(1).optional(),
+    overrides: z.array(scenarioOverrideSchema).default([]),
     calls: z.array(callSchema).min(1),
   })
-  .strict();
-export type Scenario = z.infer<typeof scenarioSchema> & { file: string };
+  .strict()
+  .refine((s) => s.overrides.length === 0 || s.at !== undefined, {
+    path: ["overrides"],
+    message: "need at: (the instant of the calls): without it the drill's outcome would depend on the day it runs",
+  });
+/**
+ * A scenario as loaded: `schedule` is the file's path from here (resolved against the scenario's folder),
+ * and `phoneBook` the schedule's engineers by name (their numbers), for `rings` and the report.
+ */
+export type Scenario = z.infer<typeof scenarioSchema> & { file: string; phoneBook?: Record<string, string> };
 
 export class ScenarioError extends Error {
   override name = "ScenarioError";
 }
 
-/** Parses one scenario file; a bad one is refused with the file, the path inside it and the reason. */
-export function loadScenario(file: string): Scenario {
-  let raw: unknown;
+const issueLines = (where: string, issues: readonly z.core.$ZodIssue[]) =>
+  issues.map((issue) => `${where}: at ${issue.path.length ? issue.path.join(".") : "top level"}: ${issue.message}`);
+
+/** The documents of a scenario file: JSON holds one scenario, YAML one per document (separated by ---). */
+function readDocuments(file: string): unknown[] {
   try {
     const text = readFileSync(file, "utf8");
-    raw = extname(file) === ".json" ? JSON.parse(text) : parseYaml(text);
+    if (extname(file) === ".json") return [JSON.parse(text)];
+    const documents = [...parseAllDocuments(text)];
+    const broken = documents.flatMap((doc) => doc.errors);
+    if (broken.length) throw broken[0];
+    return documents.map((doc) => doc.toJS());
   } catch (error) {
     throw new ScenarioError(`${file}: cannot read: ${(error as Error).message}`);
   }
-  const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${file}: at ${issue.path.length ? issue.path.join(".") : "top level"}: ${issue.message}`);
-    throw new ScenarioError(lines.join("\n"));
+}
+
+const scheduleEngineers = z.object({ engineers: z.record(z.string(), z.looseObject({ number: z.string() })) });
+
+/**
+ * The schedule's engineers by name, read for the names a scenario uses. The line validates the whole file
+ * when it starts with it; the simulator stays apart from the line's code and reads only this much.
+ */
+function phoneBookOf(path: string): Record<string, string> | string {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8"));
+  } catch (error) {
+    return `cannot read ${path}: ${(error as Error).message}`;
   }
-  return { ...parsed.data, file };
+  const parsed = scheduleEngineers.safeParse(raw);
+  if (!parsed.success) return `${path} is not a schedule file: ${parsed.error.issues[0]!.path.join(".") || "top level"}: ${parsed.error.issues[0]!.message}`;
+  return Object.fromEntries(Object.entries(parsed.data.engineers).map(([name, engineer]) => [name, engineer.number]));
+}
+
+/**
+ * Names in `rings` and `overrides` must be the schedule's engineers; without a schedule, only numbers say who
+ * rings (an override's name is then checked by the line, against its roster).
+ */
+function namesProblems(scenario: z.infer<typeof scenarioSchema>, phoneBook: Record<string, string> | undefined): string[] {
+  const known = phoneBook ? Object.keys(phoneBook) : [];
+  const overrides = phoneBook
+    ? scenario.overrides.flatMap((o, index) => (known.includes(o.engineer) ? [] : [`at overrides.${index}.engineer: "${o.engineer}" is not an engineer of the schedule (${known.join(", ")})`]))
+    : [];
+  const rings = scenario.calls.flatMap((call, index) =>
+    (call.expect.rings ?? []).flatMap((who, position) => {
+      if (isE164(who) || known.includes(who)) return [];
+      const where = `calls.${index}.expect.rings.${position}`;
+      return phoneBook
+        ? [`at ${where}: "${who}" is neither an E.164 number nor an engineer of the schedule (${known.join(", ")})`]
+        : [`at ${where}: "${who}" is not an E.164 number (names need the scenario's schedule:)`];
+    }),
+  );
+  return [...overrides, ...rings];
+}
+
+function parseScenario(raw: unknown, file: string, where: string): Scenario {
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(issueLines(where, parsed.error.issues).join("\n"));
+  const scenario = parsed.data;
+  const schedule = scenario.schedule && (isAbsolute(scenario.schedule) ? scenario.schedule : join(dirname(file), scenario.schedule));
+  const phoneBook = schedule ? phoneBookOf(schedule) : undefined;
+  if (typeof phoneBook === "string") throw new ScenarioError(`${where}: at schedule: ${phoneBook}`);
+  const problems = namesProblems(scenario, phoneBook);
+  if (problems.length) throw new ScenarioError(problems.map((problem) => `${where}: ${problem}`).join("\n"));
+  return { ...scenario, ...(schedule && { schedule, phoneBook }), file };
+}
+
+/**
+ * Parses one scenario file, every scenario in it (a YAML file may hold several, one per document: e.g. the
+ * calls either side of a handover, each at its own instant). A bad one is refused with the file, which
+ * document when there are several, the path inside it and the reason.
+ */
+export function loadScenarioFile(file: string): Scenario[] {
+  const documents = readDocuments(file);
+  if (documents.length === 0) throw new ScenarioError(`${file}: holds no scenario (the file is empty)`);
+  const scenarios: Scenario[] = [];
+  const errors: string[] = [];
+  documents.forEach((raw, index) => {
+    try {
+      scenarios.push(parseScenario(raw, file, documents.length > 1 ? `${file} (scenario ${index + 1})` : file));
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      errors.push(error.message);
+    }
+  });
+  if (errors.length) throw new ScenarioError(errors.join("\n"));
+  return scenarios;
+}
+
+/** A file that holds exactly one scenario. */
+export function loadScenario(file: string): Scenario {
+  const scenarios = loadScenarioFile(file);
+  if (scenarios.length !== 1) throw new ScenarioError(`${file}: holds ${scenarios.length} scenarios where one was expected`);
+  return scenarios[0]!;
 }
 
 /** Every scenario under the given files or folders; all problems are reported together. */
@@ -136,7 +244,7 @@ export function loadScenarios(paths: string[]): Scenario[] {
   const errors: string[] = [];
   for (const file of files) {
     try {
-      scenarios.push(loadScenario(file));
+      scenarios.push(...loadScenarioFile(file));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       errors.push(error.message);

@@ -62,6 +62,18 @@ describe("the end of a voicemail, in every order Twilio may send it", () => {
     for (const { c } of calls) expect(mailsFor((await api(`/api/calls/${c.callSid}`)).incidentId)).toHaveLength(1);
   });
 
+  it("mails the spoken address even when the email goes before the Record action is stored", async () => {
+    const c = new TestCall(t.twilio, "+447700900188");
+    await c.incoming();
+    for (const level of [1, 2, 3]) await c.dialEnded(level, "no-answer");
+    await c.hungUp(90);
+    await c.transcribed("Down since noon. Email me at ops dot lead at globex dot example.");
+    const { incidentId } = await api(`/api/calls/${c.callSid}`);
+    const [mail] = await waitFor(() => nonEmpty(mailsFor(incidentId)), "the email released by the transcription");
+    expect(mail!.envelopeTo).toEqual(["ops.lead@globex.example"]);
+    await c.recorded(40, "hangup");
+  });
+
   it("sends at once, without waiting for a transcription, when the recording is too short or too long to transcribe", async () => {
     for (const [seconds, statusFirst] of [[1, true], [2, false], [120, true], [130, false]] as const) {
       const c = new TestCall(t.twilio, stranger());

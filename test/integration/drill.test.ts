@@ -81,7 +81,7 @@ describe("npm run drill --target", () => {
       const out = join(dir, "report.json");
       const printed: string[] = [];
       const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
-      const code = await drillCommand(["drills/02-third-engineer-accepts.yaml", "drills/06-status-page-no-key.yaml", "drills/08-not-a-drill-caller.yaml"], {
+      const code = await drillCommand(["drills/02-third-engineer-accepts.yaml", "drills/06-status-page-no-key.yaml", "drills/08-not-a-drill-caller.yaml", "drills/11-handover.yaml", "drills/12-override.yaml"], {
         lineNumber: "+15550009999",
         transcripts: false,
         target: deployed.line.url,
@@ -90,12 +90,18 @@ describe("npm run drill --target", () => {
       }).finally(() => spy.mockRestore());
       expect(code).toBe(0);
       const report = JSON.parse(readFileSync(out, "utf8"));
-      const [third, statusPage, real] = report.scenarios;
+      const [third, statusPage, real, ...onCall] = report.scenarios;
       // Said before anything was dialled, and in the summary.
       expect(printed[0]).toContain("treats 2 number(s) as drill callers");
       expect(real.skipped).toContain("would be a real call from +15557770008");
       expect(real.skipped).toContain("--allow-real");
-      expect(printed.join("\n")).toContain("1 of 1 scenarios passed, 2 skipped");
+      expect(printed.join("\n")).toContain("1 of 1 scenarios passed, 5 skipped");
+      // A deployed line keeps its own clock and schedule: the handover and override drills cannot be arranged there.
+      expect(onCall.map((s: { name: string; skipped: string }) => [s.name, s.skipped])).toEqual([
+        ["handover, one minute before", "sets the line's clock (at:) and schedule (schedule:), which a drill cannot arrange on a deployed line"],
+        ["handover, one minute after", "sets the line's clock (at:) and schedule (schedule:), which a drill cannot arrange on a deployed line"],
+        ["an override rings first", "sets the line's clock (at:) and schedule (schedule:), which a drill cannot arrange on a deployed line"],
+      ]);
       expect(third.passed).toBe(true);
       expect(third.calls[0].checks.find((c: { name: string }) => c.name === "mobilised")).toMatchObject({ ok: null, actual: "not visible on a deployed line" });
       expect(statusPage.skipped).toContain("cannot arrange on a deployed line");

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { extname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadScenario, loadScenarios, ScenarioError } from "../../src/simulator/scenario.ts";
+import { loadScenario, loadScenarioFile, loadScenarios, ScenarioError } from "../../src/simulator/scenario.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "el-scenarios-"));
 function file(name: string, text: string): string {
@@ -23,8 +23,11 @@ function refusal(run: () => unknown): string {
 describe("scenario files", () => {
   it("loads every bundled drill", () => {
     const scenarios = loadScenarios(["drills"]);
-    expect(scenarios.map((s) => s.file)).toEqual(readdirSync("drills").sort().map((name) => join("drills", name)));
+    const files = readdirSync("drills").filter((name) => extname(name) === ".yaml").sort().map((name) => join("drills", name));
+    expect([...new Set(scenarios.map((s) => s.file))]).toEqual(files);
     expect(scenarios.some((s) => s.calls.length >= 2)).toBe(true);
+    // The handover drill holds two scenarios, one each side of the handover.
+    expect(scenarios.filter((s) => s.file === "drills/11-handover.yaml").map((s) => s.at)).toEqual(["2027-03-29T08:59:00+01:00", "2027-03-29T09:01:00+01:00"]);
   });
 
   it("refuses a bad file with the file, the path inside it and the reason", () => {
@@ -66,5 +69,60 @@ describe("callers as they really are", () => {
     expect(refusal(() => loadScenario(drill))).toContain(`${drill}: at calls.0.caller.drill: cannot be true for a withheld number`);
     const other = file("private.yaml", "name: w\ncalls:\n  - caller: { number: private }\n    engineers: [{ does: busy }]\n    expect: {}\n");
     expect(refusal(() => loadScenario(other))).toContain(`${other}: at calls.0.caller.number`);
+  });
+});
+
+describe("drilling the on-call: at, schedule, overrides, rings", () => {
+  const folder = mkdtempSync(join(tmpdir(), "el-oncall-scenarios-"));
+  writeFileSync(join(folder, "team.yaml"), 'engineers:\n  Ada: { number: "+15550001001" }\n  Grace: { number: "+15550001002" }\nlevels: [ { layers: [ { engineers: [Ada, Grace], shift: 1 week, handover: Monday 09:00, start: 2027-03-01 } ] } ]\n');
+  const write = (name: string, text: string) => {
+    writeFileSync(join(folder, name), text);
+    return join(folder, name);
+  };
+  const call = (expect: string) => `calls:\n  - caller: { number: "+15557770001" }\n    engineers: [{ does: no-answer }, { does: accept }]\n    expect: ${expect}\n`;
+
+  it("reads the schedule beside the scenario file, and rings by the schedule's names or by numbers", () => {
+    const path = write("ok.yaml", `name: ok\nat: 2027-03-29T08:59:00+01:00\nschedule: team.yaml\noverrides:\n  - { level: 1, engineer: Grace, from: "2027-03-29T08:00:00+01:00", to: "2027-03-29T10:00:00Z" }\n${call('{ rings: [Grace, "+15550001001"] }')}`);
+    const scenario = loadScenario(path);
+    expect(scenario).toMatchObject({ at: "2027-03-29T08:59:00+01:00", schedule: join(folder, "team.yaml"), phoneBook: { Ada: "+15550001001", Grace: "+15550001002" } });
+    expect(scenario.overrides).toEqual([{ level: 1, engineer: "Grace", from: "2027-03-29T08:00:00+01:00", to: "2027-03-29T10:00:00Z" }]);
+    expect(scenario.calls[0]!.expect.rings).toEqual(["Grace", "+15550001001"]);
+    // Without them: no instant, no schedule, no overrides.
+    const plain = loadScenario("drills/01-engineer-1-accepts.yaml");
+    expect([plain.at, plain.schedule, plain.overrides]).toEqual([undefined, undefined, []]);
+  });
+
+  it("refuses an instant without its offset, and overrides without an instant", () => {
+    const bare = write("bare.yaml", `name: bare\nat: "2027-03-29T08:59:00"\n${call("{}")}`);
+    expect(refusal(() => loadScenario(bare))).toContain(`${bare}: at at: an ISO 8601 instant with an offset`);
+    const noAt = write("no-at.yaml", `name: no at\noverrides: [{ level: 1, engineer: Ada, from: "2027-03-29T08:00:00Z", to: "2027-03-29T09:00:00Z" }]\n${call("{}")}`);
+    expect(refusal(() => loadScenario(noAt))).toContain(`${noAt}: at overrides: need at:`);
+    const backwards = write("backwards.yaml", `name: b\nat: "2027-03-29T08:00:00Z"\noverrides: [{ level: 4, engineer: Ada, from: "2027-03-29T09:00:00Z", to: "2027-03-29T08:00:00Z" }]\n${call("{}")}`);
+    const message = refusal(() => loadScenario(backwards));
+    expect(message).toContain(`${backwards}: at overrides.0.level:`);
+    expect(message).toContain(`${backwards}: at overrides.0.to: must be after from`);
+  });
+
+  it("refuses names the schedule does not have, names without a schedule, and a schedule that is not there", () => {
+    const unknown = write("unknown.yaml", `name: u\nat: "2027-03-29T08:00:00Z"\nschedule: team.yaml\noverrides: [{ level: 1, engineer: Linus, from: "2027-03-29T07:00:00Z", to: "2027-03-29T09:00:00Z" }]\n${call("{ rings: [Ada, Margaret] }")}`);
+    const message = refusal(() => loadScenario(unknown));
+    expect(message).toContain(`${unknown}: at overrides.0.engineer: "Linus" is not an engineer of the schedule (Ada, Grace)`);
+    expect(message).toContain(`${unknown}: at calls.0.expect.rings.1: "Margaret" is neither an E.164 number nor an engineer of the schedule (Ada, Grace)`);
+    const nameless = write("nameless.yaml", `name: n\n${call("{ rings: [Ada] }")}`);
+    expect(refusal(() => loadScenario(nameless))).toContain(`${nameless}: at calls.0.expect.rings.0: "Ada" is not an E.164 number (names need the scenario's schedule:)`);
+    const missing = write("missing.yaml", `name: m\nschedule: nowhere.yaml\n${call("{}")}`);
+    expect(refusal(() => loadScenario(missing))).toContain(`${missing}: at schedule: cannot read ${join(folder, "nowhere.yaml")}`);
+    const notSchedule = write("not-schedule.yaml", `name: m\nschedule: ok.yaml\n${call("{}")}`);
+    expect(refusal(() => loadScenario(notSchedule))).toContain(`${notSchedule}: at schedule: ${join(folder, "ok.yaml")} is not a schedule file: engineers:`);
+  });
+
+  it("holds several scenarios in one YAML file, one per document, naming the document of a bad one", () => {
+    const two = write("two.yaml", `name: before\nat: "2027-03-29T07:59:00Z"\n${call("{}")}---\nname: after\nat: "2027-03-29T08:01:00"\n${call("{}")}`);
+    expect(refusal(() => loadScenarioFile(two))).toBe(`${two} (scenario 2): at at: an ISO 8601 instant with an offset, e.g. 2027-03-29T08:59:00+01:00`);
+    writeFileSync(two, readFileSync(two, "utf8").replace('"2027-03-29T08:01:00"', '"2027-03-29T08:01:00Z"'));
+    expect(loadScenarioFile(two).map((s) => [s.name, s.file])).toEqual([["before", two], ["after", two]]);
+    expect(refusal(() => loadScenario(two))).toBe(`${two}: holds 2 scenarios where one was expected`);
+    const empty = write("empty.yaml", "");
+    expect(refusal(() => loadScenarioFile(empty))).toBe(`${empty}: holds no scenario (the file is empty)`);
   });
 });
