@@ -77,6 +77,7 @@ describe("a call the line never saw start", () => {
     const { incidentId } = await t.line.incidents.raiseOnce(c.callSid, "voicemail");
     expect(await listed(t, incidentId!)).toBeUndefined();
     await c.transcribed("Please email ops at acme dot com");
-    expect(await listed(t, incidentId!)).toMatchObject({ reconstructed: true, caller: "unknown", voicemail: null });
+    // The transcript counts before any recording is stored: its contact is there for the follow-up.
+    expect(await listed(t, incidentId!)).toMatchObject({ reconstructed: true, caller: "unknown", voicemail: { recordingUrl: null, contact: { email: "ops@acme.com" } } });
   });
 });
