@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SimulatedCall } from "../../src/simulator/carrier.ts";
 import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
+import { launchChromium } from "../helpers/browser.ts";
 import { ACCOUNT_SID, AUTH_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
 import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 import { startSmtp } from "../helpers/receivers.ts";
 import { waitFor } from "../../src/simulator/wait.ts";
 
 // Debian's chromium, which .ci/run installs when it is missing; Playwright's own browser download is not used.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
 const PARTNER = "+15557770001";
 
@@ -20,15 +20,11 @@ let smtp: Awaited<ReturnType<typeof startSmtp>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
   smtp = await startSmtp();
   const partners = join(mkdtempSync(join(tmpdir(), "el-e2e-")), "partners.json");
   writeFileSync(partners, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test" } }));
   t = await startTestLine("browser", { workers: true, publicIsLocal: true, env: { SMTP_URL: smtp.url, PARTNERS_FILE: partners, TRANSCRIPTION_WAIT_SECONDS: "1", FOLLOWUP_RETRY_DELAY_MS: "50", STAFF_FILE: await writeStaffFile() } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

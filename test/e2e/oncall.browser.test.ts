@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.ts";
 import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 import { CONSOLE_TOKEN, startTestLine, type TestLine } from "../helpers/line.ts";
 
 // Debian's chromium, which .ci/run installs when it is missing; Playwright's own browser download is not used.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
 // A Wednesday afternoon in London, summer time: Katherine has the primary week, Dennis the secondary.
 const NOW = new Date("2027-03-31T14:00:00+01:00");
@@ -15,12 +15,8 @@ let t: TestLine;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
   t = await startTestLine("oncall-browser", { env: { SCHEDULE_FILE: "drills/schedules/handover.yaml", STAFF_FILE: await writeStaffFile() }, now: () => NOW });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

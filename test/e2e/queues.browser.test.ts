@@ -1,23 +1,19 @@
-import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+
+import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "../../src/simulator/wait.ts";
+import { launchChromium } from "../helpers/browser.ts";
 import { startTestLine, type TestLine } from "../helpers/line.ts";
 import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 // Debian's chromium, as in console.browser.test.ts.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let t: TestLine;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
   t = await startTestLine("queues-browser", { publicIsLocal: true, env: { STAFF_FILE: await writeStaffFile() } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.ts";
 import { ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
 import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 // Debian's chromium, as in console.browser.test.ts.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
 
 let t: TestLine;
@@ -17,12 +17,8 @@ let callSid: string;
 let edCookie: { name: string; value: string };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
   t = await startTestLine("roles-browser", { publicIsLocal: true, env: { STAFF_FILE: await writeStaffFile() } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   // A call that ended in a voicemail: an incident whose case is open.
   const c = new TestCall(t.twilio, "+15557770077");

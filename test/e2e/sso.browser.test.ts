@@ -1,15 +1,15 @@
 import { once } from "node:events";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import Provider from "oidc-provider";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.ts";
 import { startTestLine, type TestLine } from "../helpers/line.ts";
 import { freePort } from "../helpers/processes.ts";
 
 // Debian's chromium, as in console.browser.test.ts.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
 const CLIENT = { id: "emergency-line", secret: "a-client-secret-for-the-sso-test" };
 
@@ -25,7 +25,6 @@ let browser: Browser;
 let idp: Server;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
   // The provider's address goes into the line's configuration, and the line's into the provider's: the
   // port is chosen first, the provider started once the line listens (the line discovers it on first use).
   const port = await freePort();
@@ -47,10 +46,7 @@ beforeAll(async () => {
   });
   idp = provider.listen(port, "127.0.0.1");
   await once(idp, "listening");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
 afterAll(async () => {

@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobId } from "../../src/followup/jobs/incident-job.ts";
 import { CONSOLE_TOKEN, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { deliverMail } from "../helpers/mail.ts";
 import { ownRedis } from "../helpers/processes.ts";
 import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
 
@@ -43,18 +43,7 @@ async function line(name: string, env: Record<string, string> = {}) {
   return t;
 }
 
-async function deliver(t: TestLine, message: Mail.Options): Promise<{ code: number; response: string }> {
-  const transport = nodemailer.createTransport({ host: "127.0.0.1", port: t.line.smtp!.port, secure: false, ignoreTLS: true });
-  try {
-    const info = await transport.sendMail({ to: SUPPORT, ...message });
-    return { code: Number(info.response.slice(0, 3)), response: info.response };
-  } catch (error) {
-    const e = error as { responseCode?: number; response?: string; message: string };
-    return { code: e.responseCode ?? 0, response: e.response ?? e.message };
-  } finally {
-    transport.close();
-  }
-}
+const deliver = (t: TestLine, message: Mail.Options) => deliverMail(t, SUPPORT, message);
 
 const incident = async (t: TestLine, id: string) => (await t.twilio.api(`/api/incidents/${id}`)).json;
 const mailsTo = (address: string) => smtp.messages.filter((m) => m.envelopeTo.includes(address));

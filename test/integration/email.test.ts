@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
+import { deliverMail } from "../helpers/mail.ts";
 import { startTestLine, type TestLine } from "../helpers/line.ts";
 import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
 
@@ -54,19 +54,7 @@ async function line(name: string, env: Record<string, string> = {}) {
   return t;
 }
 
-/** Sends as a mail server would, over SMTP to the line's listener; resolves with the server's answer. */
-async function deliver(t: TestLine, message: Mail.Options): Promise<{ code: number; response: string }> {
-  const transport = nodemailer.createTransport({ host: "127.0.0.1", port: t.line.smtp!.port, secure: false, ignoreTLS: true });
-  try {
-    const info = await transport.sendMail({ to: SUPPORT, ...message });
-    return { code: Number(info.response.slice(0, 3)), response: info.response };
-  } catch (error) {
-    const e = error as { responseCode?: number; response?: string; message: string };
-    return { code: e.responseCode ?? 0, response: e.response ?? e.message };
-  } finally {
-    transport.close();
-  }
-}
+const deliver = (t: TestLine, message: Mail.Options) => deliverMail(t, SUPPORT, message);
 
 const incident = async (t: TestLine, id: string) => (await t.twilio.api(`/api/incidents/${id}`)).json;
 const incidents = async (t: TestLine) => (await t.twilio.api("/api/incidents?limit=100")).json.incidents as any[];

@@ -1,9 +1,10 @@
+import { configErrorOf } from "../helpers/config.ts";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../../src/config.ts";
+import { CONFIG_VARIABLES, loadConfig } from "../../src/config.ts";
 
 const valid = {
   TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
@@ -12,15 +13,7 @@ const valid = {
   CONSOLE_TOKEN: "console-token-0123456789",
 };
 
-function errorOf(env: Record<string, string | undefined>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the configuration to be refused");
-}
+const errorOf = configErrorOf;
 
 describe("configuration", () => {
   it("applies the documented defaults and parses the roster in order", () => {

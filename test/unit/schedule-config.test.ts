@@ -1,8 +1,9 @@
+import { configErrorOf } from "../helpers/config.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
 
 const base = { TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "secret-token-123", CONSOLE_TOKEN: "console-token-0123456789" };
 const dir = mkdtempSync(join(tmpdir(), "el-schedule-config-"));
@@ -11,15 +12,7 @@ function file(name: string, text: string): string {
   return join(dir, name);
 }
 
-function errorOf(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the configuration to be refused");
-}
+const errorOf = configErrorOf;
 
 describe("SCHEDULE_FILE and ENGINEERS", () => {
   it("needs one of them, and says so", () => {
