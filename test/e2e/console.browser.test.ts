@@ -5,9 +5,9 @@ import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SimulatedCall } from "../../src/simulator/carrier.ts";
 import { callerSchema, engineerSchema } from "../../src/simulator/scenario.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, signInPage } from "../helpers/browser.ts";
 import { ACCOUNT_SID, AUTH_TOKEN, ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
-import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
+import { PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 import { startSmtp } from "../helpers/receivers.ts";
 import { waitFor } from "../../src/simulator/wait.ts";
 
@@ -33,11 +33,7 @@ afterAll(async () => {
 });
 
 async function logIn(page: Page) {
-  await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Email").fill(PEOPLE.admin.email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${t.line.url}/console`);
+  await signInPage(page, t.line.url, PEOPLE.admin.email);
 }
 
 it("staff log in, follow a voicemail call, record the partner's reply and reorder the roster", async () => {

@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.ts";
-import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
+import { launchChromium, signInPage } from "../helpers/browser.ts";
+import { PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 import { CONSOLE_TOKEN, startTestLine, type TestLine } from "../helpers/line.ts";
 
 // Debian's chromium, which .ci/run installs when it is missing; Playwright's own browser download is not used.
@@ -24,11 +24,7 @@ afterAll(async () => {
 });
 
 async function logIn(page: Page) {
-  await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Email").fill(PEOPLE.engineer.email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${t.line.url}/console`);
+  await signInPage(page, t.line.url, PEOPLE.engineer.email);
 }
 
 const onCallNow = (page: Page) => page.locator("tr.oncall-level td.oncall-engineer").allTextContents();

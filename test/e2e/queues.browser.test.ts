@@ -2,9 +2,9 @@
 import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "../../src/simulator/wait.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, signInPage } from "../helpers/browser.ts";
 import { startTestLine, type TestLine } from "../helpers/line.ts";
-import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
+import { PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 // Debian's chromium, as in console.browser.test.ts.
 
@@ -30,11 +30,7 @@ it("the queues board works under its CSP, fetches nothing from the internet, sen
     if (!request.url().startsWith(t.line.url)) elsewhere.push(request.url());
     if (request.method() !== "GET") changes.push({ method: request.method(), url: request.url(), token: request.headers()["x-xsrf-token"] });
   });
-  await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Email").fill(PEOPLE.admin.email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${t.line.url}/console`);
+  await signInPage(page, t.line.url, PEOPLE.admin.email);
 
   await page.goto(`${t.line.url}/console/queues`);
   const card = page.locator("div", { has: page.getByText("followup-email", { exact: true }) }).filter({ hasText: "Jobs" }).last();

@@ -2,9 +2,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, signInPage } from "../helpers/browser.ts";
 import { ENGINEERS, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
-import { PASSWORD, PEOPLE, writeStaffFile } from "../helpers/staff.ts";
+import { PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
 // Debian's chromium, as in console.browser.test.ts.
 const ARTIFACTS = "test-artifacts";
@@ -40,11 +40,7 @@ async function signedIn(role: keyof typeof PEOPLE): Promise<{ context: BrowserCo
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (message) => message.type() === "error" && !message.text().includes("403") && errors.push(message.text()));
-  await page.goto(`${t.line.url}/console/login`);
-  await page.getByLabel("Email").fill(PEOPLE[role].email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${t.line.url}/console`);
+  await signInPage(page, t.line.url, PEOPLE[role].email);
   await expect(page.locator("header .who").textContent()).resolves.toBe(`${PEOPLE[role].name} (${role})`);
   return { context, page, errors };
 }
