@@ -9,11 +9,11 @@ export function noticeWebhook(line: LineContext) {
   return line.route({
     body: gatherParams,
     answer: async (p) => {
-      const meta = await line.sessionOf(p, "notice");
       // Only a call at the notice chooses here: a stray or late request for a call already hunting, connected
-      // or over must not send it back to engineer 1.
-      const call = await line.deps.sessions.get(p.CallSid);
+      // or over must not send it back to engineer 1. One read serves both; unreadable, the session is rebuilt.
+      const call = await line.deps.sessions.get(p.CallSid).catch(() => null);
       if (call && call.stage !== "notice" && call.stage !== "greeting") return line.resume(call);
+      const meta = call?.meta ?? (await line.sessionOf(p, "notice"));
       const hunt = noticeChoice(p.Digits) === "hunt";
       await timeline.append(p.CallSid, events.noticeChoice(line.stamp(), p.Digits ?? null, hunt));
       if (hunt) return line.dialStep(meta, 1, "hold");
