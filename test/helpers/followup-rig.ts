@@ -10,11 +10,11 @@ export const PARTNER = "+15557770001";
  * Lines with workers, a real SMTP capture and a webhook receiver: what leaves the line after a call. Each
  * line posts to `${hook.base}/real/<name>` (drills to `/drill/<name>`); PARTNER is Acme Payments.
  */
-export async function startFollowupRig() {
+export async function startFollowupRig(options: { partner?: Record<string, unknown> } = {}) {
   const smtp = await startSmtp();
   const hook = await startWebhookReceiver();
   const partnersFile = join(mkdtempSync(join(tmpdir(), "el-followup-")), "partners.json");
-  writeFileSync(partnersFile, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test" } }));
+  writeFileSync(partnersFile, JSON.stringify({ [PARTNER]: options.partner ?? { name: "Acme Payments", email: "oncall@acme.test" } }));
   const lines: TestLine[] = [];
 
   async function line(name: string, env: Record<string, string> = {}, options: Omit<Parameters<typeof startTestLine>[1], "env" | "workers"> = {}) {
@@ -59,6 +59,11 @@ export async function startFollowupRig() {
     voicemailCall,
     mailsFor: (incidentId: string) => smtp.messages.filter((m) => m.mail.subject?.includes(incidentId)),
     postsTo: (path: string) => hook.posts.filter((p) => p.path === path),
+    /** Stops one line before the others (e.g. while the Redis it uses is still up). */
+    async stop(t: TestLine) {
+      if (lines.includes(t)) lines.splice(lines.indexOf(t), 1);
+      await t.stop();
+    },
     async close() {
       for (const t of lines) await t.stop();
       await smtp.close();

@@ -1,53 +1,25 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Mail from "nodemailer/lib/mailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobId } from "../../src/followup/jobs/incident-job.ts";
-import { CONSOLE_TOKEN, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
-import { deliverMail } from "../helpers/mail.ts";
+import { CONSOLE_TOKEN, TestCall, type TestLine } from "../helpers/line.ts";
+import { idFrom, startMailRig } from "../helpers/mail-rig.ts";
 import { ownRedis } from "../helpers/processes.ts";
-import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
+import { nonEmpty, waitFor } from "../helpers/receivers.ts";
 
-const SUPPORT = "support@platform.test";
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
-let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-const lines: TestLine[] = [];
+let rig: Awaited<ReturnType<typeof startMailRig>>;
 
 beforeAll(async () => {
-  smtp = await startSmtp();
-  hook = await startWebhookReceiver();
+  rig = await startMailRig();
 });
-afterAll(async () => {
-  for (const t of lines) await t.stop();
-  await smtp.close();
-  await hook.close();
-});
+afterAll(() => rig.close());
 
-async function line(name: string, env: Record<string, string> = {}) {
-  const t = await startTestLine(name, {
-    workers: true,
-    env: {
-      INBOUND_SMTP_PORT: "0",
-      SMTP_URL: smtp.url,
-      MOBILISE_WEBHOOK_URL: `${hook.base}/real/${name}`,
-      SUPPORT_EMAIL: SUPPORT,
-      FOLLOWUP_FROM: "On-call <oncall@platform.test>",
-      FOLLOWUP_ATTEMPTS: "3",
-      FOLLOWUP_RETRY_DELAY_MS: "50",
-      TRANSCRIPTION_WAIT_SECONDS: "0",
-      ...env,
-    },
-  });
-  lines.push(t);
-  return t;
-}
-
-const deliver = (t: TestLine, message: Mail.Options) => deliverMail(t, SUPPORT, message);
+const line = (name: string, env: Record<string, string> = {}) => rig.line(name, env);
+const deliver: typeof rig.deliver = (t, message) => rig.deliver(t, message);
 
 const incident = async (t: TestLine, id: string) => (await t.twilio.api(`/api/incidents/${id}`)).json;
-const mailsTo = (address: string) => smtp.messages.filter((m) => m.envelopeTo.includes(address));
-const idFrom = (response: string) => /\((INC-\d{8}-[0-9A-F]{8})\)/.exec(response)?.[1];
+const mailsTo = (address: string) => rig.mailsTo(address);
 const staffReply = (t: TestLine, id: string, body: unknown) =>
   fetch(`${t.line.url}/api/incidents/${id}/messages`, { method: "POST", headers: { authorization: `Bearer ${CONSOLE_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
 
@@ -97,12 +69,12 @@ describe("urgent mail after the partner's call", () => {
     await c.incoming();
     await c.hungUp(4);
     const { incidentId } = (await t.twilio.api(`/api/calls/${c.callSid}`)).json;
-    await waitFor(() => nonEmpty(hook.posts.filter((p) => p.path === "/real/mail-group")), "the call's page");
+    await waitFor(() => nonEmpty(rig.hook.posts.filter((p) => p.path === "/real/mail-group")), "the call's page");
 
     const sent = await deliver(t, { from: "peter@initech.test", subject: "URGENT: TPS API down", text: "Since the call, still down." });
     expect(idFrom(sent.response)).toBe(incidentId);
     await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(hook.posts.filter((p) => p.path === "/real/mail-group")).toHaveLength(1);
+    expect(rig.hook.posts.filter((p) => p.path === "/real/mail-group")).toHaveLength(1);
     const view = await incident(t, incidentId);
     expect(view.thread.filter((m: any) => m.direction === "in")).toHaveLength(1);
     expect(view.timeline.find((e: any) => e.event === "mail.received")).toMatchObject({ joined: true, from: "peter@initech.test" });
@@ -122,7 +94,7 @@ describe("our reply and the hold on an email case", () => {
     const queued = await staffReply(t, id, { text: "Use the X-Signature header with your secret." });
     expect(queued.status).toBe(202);
     const { message } = await queued.json();
-    const ours = await waitFor(() => smtp.messages.find((m) => m.mail.messageId === message.messageId), "our reply");
+    const ours = await waitFor(() => rig.smtp.messages.find((m) => m.mail.messageId === message.messageId), "our reply");
     expect(ours.envelopeTo).toEqual(["ray@globex.test"]);
     expect(ours.mail.inReplyTo).toBe("<q1@globex.test>");
     expect(ours.mail.references).toEqual(expect.arrayContaining(["<q1@globex.test>"]));
@@ -138,7 +110,7 @@ describe("our reply and the hold on an email case", () => {
       const v = await incident(t, id);
       return v.case.state === "closed" && v.thread.some((m: any) => m.kind === "closing" && m.sentAt) && v;
     }, "the case to close with its closing email");
-    const closing = smtp.messages.find((m) => m.envelopeTo.includes("ray@globex.test") && /re-opens/.test(m.mail.text ?? ""));
+    const closing = rig.smtp.messages.find((m) => m.envelopeTo.includes("ray@globex.test") && /re-opens/.test(m.mail.text ?? ""));
     expect(closing?.mail.subject).toContain(id);
     expect(closed.thread.map((m: any) => m.kind)).toEqual(["partner", "ack", "reply", "closing"]);
 
@@ -186,28 +158,25 @@ describe("the console page of an email incident", () => {
     });
     expect(posted.status).toBe(303);
     expect(posted.headers.get("location")).toContain(`/console/incidents/${id}?done=`);
-    await waitFor(() => smtp.messages.find((m) => m.envelopeTo.includes("eve@acme.test") && m.mail.text?.includes("We are looking at it.")), "the reply from the console");
+    await waitFor(() => rig.smtp.messages.find((m) => m.envelopeTo.includes("eve@acme.test") && m.mail.text?.includes("We are looking at it.")), "the reply from the console");
   });
 });
 
 describe("a reply while Redis is down", () => {
   let redis: Awaited<ReturnType<typeof ownRedis>>;
+  let onThatRedis: TestLine | undefined;
   beforeAll(async () => {
     redis = await ownRedis();
   });
   afterAll(async () => {
     // The line first, while its Redis is up (its workers wait for Redis to close); then the server, which the
     // test leaves running (never started twice: a second one would fail to bind, the first left behind).
-    const t = lines.find((l) => l.prefix.startsWith("test-mail-redis-down-"));
-    if (t) {
-      lines.splice(lines.indexOf(t), 1);
-      await t.stop();
-    }
+    if (onThatRedis) await rig.stop(onThatRedis);
     await redis.stop();
   });
 
   it("gets a 4xx temporary answer, so the sending server retries, and is stored once Redis is back", async () => {
-    const t = await line("mail-redis-down", { REDIS_URL: redis.url });
+    const t = (onThatRedis = await line("mail-redis-down", { REDIS_URL: redis.url }));
     const opened = await deliver(t, { from: "mo@acme.test", subject: "Sandbox keys", text: "?", messageId: "<open@acme.test>" });
     const id = idFrom(opened.response)!;
     const [ack] = await waitFor(() => nonEmpty(mailsTo("mo@acme.test")), "the acknowledgement");

@@ -1,66 +1,27 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type Mail from "nodemailer/lib/mailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
-import { deliverMail } from "../helpers/mail.ts";
-import { startTestLine, type TestLine } from "../helpers/line.ts";
-import { nonEmpty, startSmtp, startWebhookReceiver, waitFor } from "../helpers/receivers.ts";
+import type { TestLine } from "../helpers/line.ts";
+import { idFrom, startMailRig, SUPPORT } from "../helpers/mail-rig.ts";
+import { nonEmpty, waitFor } from "../helpers/receivers.ts";
 
-const SUPPORT = "support@platform.test";
 const TOKEN = "inbound-token-0123456789abcdef";
-const PARTNER_NUMBER = "+15557770001";
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
-let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-let partnersFile: string;
-const lines: TestLine[] = [];
+let rig: Awaited<ReturnType<typeof startMailRig>>;
 
 beforeAll(async () => {
-  smtp = await startSmtp();
-  hook = await startWebhookReceiver();
-  partnersFile = join(mkdtempSync(join(tmpdir(), "el-email-")), "partners.json");
-  writeFileSync(partnersFile, JSON.stringify({ [PARTNER_NUMBER]: { name: "Acme Payments", email: "oncall@acme.test", domains: ["acme.test"] } }));
+  rig = await startMailRig(
+    { INBOUND_ADDRESSES: "urgent@platform.test", INBOUND_EMAIL_TOKEN: TOKEN, MOBILISE_FORMAT: "pagerduty", PAGERDUTY_ROUTING_KEY: "R0UTINGKEY", DRILL_SENDERS: "drill@acme.test" },
+    { partner: { name: "Acme Payments", email: "oncall@acme.test", domains: ["acme.test"] } },
+  );
 });
-afterAll(async () => {
-  for (const t of lines) await t.stop();
-  await smtp.close();
-  await hook.close();
-});
+afterAll(() => rig.close());
 
-async function line(name: string, env: Record<string, string> = {}) {
-  const t = await startTestLine(name, {
-    workers: true,
-    env: {
-      INBOUND_SMTP_PORT: "0",
-      INBOUND_ADDRESSES: "urgent@platform.test",
-      INBOUND_EMAIL_TOKEN: TOKEN,
-      SMTP_URL: smtp.url,
-      PARTNERS_FILE: partnersFile,
-      MOBILISE_WEBHOOK_URL: `${hook.base}/real/${name}`,
-      MOBILISE_DRILL_WEBHOOK_URL: `${hook.base}/drill/${name}`,
-      MOBILISE_FORMAT: "pagerduty",
-      PAGERDUTY_ROUTING_KEY: "R0UTINGKEY",
-      SUPPORT_EMAIL: SUPPORT,
-      FOLLOWUP_FROM: "On-call <oncall@platform.test>",
-      DRILL_SENDERS: "drill@acme.test",
-      FOLLOWUP_ATTEMPTS: "3",
-      FOLLOWUP_RETRY_DELAY_MS: "50",
-      TRANSCRIPTION_WAIT_SECONDS: "0",
-      ...env,
-    },
-  });
-  lines.push(t);
-  return t;
-}
-
-const deliver = (t: TestLine, message: Mail.Options) => deliverMail(t, SUPPORT, message);
+const line = (name: string, env: Record<string, string> = {}) => rig.line(name, env);
+const deliver: typeof rig.deliver = (t, message) => rig.deliver(t, message);
 
 const incident = async (t: TestLine, id: string) => (await t.twilio.api(`/api/incidents/${id}`)).json;
 const incidents = async (t: TestLine) => (await t.twilio.api("/api/incidents?limit=100")).json.incidents as any[];
-const mailsTo = (address: string) => smtp.messages.filter((m) => m.envelopeTo.includes(address));
-const postsTo = (path: string) => hook.posts.filter((p) => p.path === path);
-const idFrom = (response: string) => /\((INC-\d{8}-[0-9A-F]{8})\)/.exec(response)?.[1];
+const mailsTo = (address: string) => rig.mailsTo(address);
+const postsTo = (path: string) => rig.postsTo(path);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 700));
 
 describe("urgent mail", () => {
@@ -237,7 +198,7 @@ describe("mail loops", () => {
     expect(answers.map((a) => a.code)).toEqual([250, 250, 250, 250, 250, 250]);
     await settle();
     expect(await incidents(t)).toHaveLength(0);
-    expect(smtp.messages.filter((m) => m.envelopeTo.some((to) => to.endsWith("@loop.test") || to === "oncall@platform.test"))).toHaveLength(0);
+    expect(rig.smtp.messages.filter((m) => m.envelopeTo.some((to) => to.endsWith("@loop.test") || to === "oncall@platform.test"))).toHaveLength(0);
     expect(postsTo("/real/mail-loop")).toHaveLength(0);
 
     // Our own acknowledgement, bounced straight back by a forwarding rule, starts nothing either.
