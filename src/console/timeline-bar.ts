@@ -68,9 +68,14 @@ const FILL: Record<Segment["kind"], string> = {
   voicemail: "#5a7fd0",
 };
 
+/** About how wide a label is in the bar's units (12px font, 1000 units across): labels wider than their segment are not drawn. */
+const LABEL_UNITS_PER_CHAR = 7;
+
 /**
  * The segments as one horizontal bar. Widths follow durations, with a floor so that a two-second busy signal
- * stays visible next to a ten-minute conversation. SVG attributes, not inline styles or scripts: CSP-clean.
+ * stays visible next to a ten-minute conversation. A label is drawn only where it fits whole; otherwise the
+ * segment shows its number, and every segment is in the legend below in full and in its `<title>` tooltip:
+ * no label is ever clipped. SVG attributes and classes, not inline styles or scripts: CSP-clean.
  */
 export function timelineBar(segments: Segment[]): Html {
   const WIDTH = 1000;
@@ -83,9 +88,22 @@ export function timelineBar(segments: Segment[]): Html {
   let x = 0;
   const rects = segments.map((segment, i) => {
     const width = widths[i]! * scale;
-    const rect = html`<g class="segment segment-${segment.kind}"><rect x="${x.toFixed(1)}" y="0" width="${Math.max(width - 2, 1).toFixed(1)}" height="40" fill="${FILL[segment.kind]}"><title>${segment.label} (${((segment.to - segment.from) / 1000).toFixed(1)} s)</title></rect><text x="${(x + 4).toFixed(1)}" y="25">${segment.label}</text></g>`;
+    const fits = segment.label.length * LABEL_UNITS_PER_CHAR + 8 <= width;
+    const text = fits ? segment.label : String(i + 1);
+    const rect = html`<g class="segment segment-${segment.kind}"><title>${i + 1}. ${segment.label} (${seconds(segment)})</title><rect x="${x.toFixed(1)}" y="0" width="${Math.max(width - 2, 1).toFixed(1)}" height="40" fill="${FILL[segment.kind]}"></rect><text x="${(x + 4).toFixed(1)}" y="25" class="${fits ? "label" : "marker"}">${text}</text></g>`;
     x += width;
     return rect;
   });
-  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" preserveAspectRatio="xMinYMin meet" role="img" aria-label="call timeline">${rects}</svg>`;
+  const legend = segments.map(
+    (segment, i) => html`<li class="segment-${segment.kind}"><span class="swatch ${segment.kind}"></span>${i + 1}. ${segment.label} <small>${seconds(segment)}</small></li>`,
+  );
+  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" preserveAspectRatio="xMinYMin meet" role="img" aria-label="call timeline">${rects}</svg>
+<ol class="timeline-legend">${legend}</ol>`;
 }
+
+const seconds = (segment: Segment) => `${((segment.to - segment.from) / 1000).toFixed(1)} s`;
+
+/** The legend's swatches take the bar's colours from the stylesheet (no inline styles under the CSP). */
+export const SEGMENT_CSS = Object.entries(FILL)
+  .map(([kind, fill]) => `.swatch.${kind}{background:${fill}}`)
+  .join("");
