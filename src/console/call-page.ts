@@ -34,7 +34,8 @@ function liveSection({ call, timeline, now }: CallPageView): Html {
 ${on ? html`<p class="now now-${on.state}">Now: ${NOW_WORDS[on.state]} <strong class="engineer">${on.engineer}</strong> ${on.number ? html`(${telLink(on.number)})` : ""}, engineer ${on.level}${on.since ? html`, for ${elapsed(on.since, now)}` : ""}.</p>` : ""}</section>`;
 }
 
-function caseActions(incident: IncidentView, csrf: string, staff: CallPageView["staff"]): Html | "" {
+/** The case's buttons and note form (engineers and admins); a call page and an email incident page share them. */
+export function caseActions(incident: IncidentView, csrf: string, staff: CallPageView["staff"]): Html | "" {
   if (!can("engineer")) return "";
   const c = incident.case;
   const action = (verb: string, label: string, fields: Html | "" = "") =>
@@ -49,7 +50,7 @@ ${c.state !== "partner-replied" ? action("reply", "Record partner reply") : ""}<
 <label>Private note (staff only, never sent to the partner)<br><textarea name="text" rows="3" cols="80" required></textarea></label><br><button type="submit">Add note</button></form>`;
 }
 
-function notesSection(notes: CaseNote[]): Html {
+export function notesSection(notes: CaseNote[]): Html {
   return html`<section class="notes"><h2>Private notes</h2>${notes.length
     ? html`<ol class="case-notes">${notes.map((n) => html`<li><p><strong>${n.byName}</strong> <span class="muted">${n.by}</span> ${when(n.at)}</p><pre>${n.text}</pre></li>`)}</ol>`
     : html`<p>No notes yet.</p>`}</section>`;

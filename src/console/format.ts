@@ -4,13 +4,15 @@ import { html, type Html } from "./html.ts";
  * One time format on every console page: UTC, `2026-12-07 03:12:09 UTC`, in a `<time datetime>` whose
  * `title` the page's script (refresh.js) fills with the reader's local time, shown on hover.
  */
-export function utcText(iso: string): string {
+export function utcText(iso: string | number): string {
   const at = new Date(iso);
-  return Number.isNaN(at.getTime()) ? iso : `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  return Number.isNaN(at.getTime()) ? String(iso) : `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
-export function when(iso: string | null | undefined): Html | string {
-  return iso ? html`<time datetime="${iso}">${utcText(iso)}</time>` : "—";
+export function when(at: string | number | null | undefined): Html | string {
+  if (at === null || at === undefined || at === "") return "—";
+  const iso = typeof at === "number" ? new Date(at).toISOString() : at;
+  return html`<time datetime="${iso}">${utcText(iso)}</time>`;
 }
 
 /** `3 min 07 s`, `42 s`: how long something has lasted. */
