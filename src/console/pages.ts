@@ -1,5 +1,4 @@
 import type { Engineer } from "../call/engineers.ts";
-import type { StoredDrillReport } from "../store/drill-reports.ts";
 import type { RosterSource } from "../store/roster.ts";
 import { html, type Html } from "./html.ts";
 import { can, signedIn } from "./staff/context.ts";
@@ -39,26 +38,6 @@ ${error ? html`<p class="error">${error}</p>` : ""}
 <form method="post" action="/console/roster"><input type="hidden" name="_csrf" value="${csrf}">
 <table><thead><tr><th>Level</th><th>Name</th><th>Number (E.164)</th><th></th></tr></thead><tbody>${rows}</tbody></table>
 ${can("admin") ? html`<button type="submit">Save roster</button>` : html`<p>Only an admin changes the roster.</p>`}</form>`,
-    { csrf },
-  );
-}
-
-export function drillsPage(reports: StoredDrillReport[], csrf: string, error?: string): string {
-  return layout(
-    "Drills",
-    html`<h1>Drill results</h1>
-${error ? html`<p class="error">${error}</p>` : ""}
-${reports.length
-      ? reports.map(
-          (r) => html`<article class="drill ${r.passed ? "passed" : "failed"}"><h2>${r.passed ? "✔" : "✘"} ${r.startedAt} against ${r.target}</h2>
-<ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${s.skipped ? "–" : s.passed ? "✔" : "✘"} ${s.name} <code>${s.file}</code>${s.calls.flatMap((c) => c.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`,
-        )
-      : html`<p>No drill results yet.</p>`}
-${can("engineer")
-      ? html`<h2>Add a drill report</h2>
-<p>Paste the output of <code>emergency-line drill --report json FILE</code>, or post it to <code>/api/drill-reports</code>.</p>
-<form method="post" action="/console/drills"><input type="hidden" name="_csrf" value="${csrf}"><textarea name="report" rows="6" cols="80" required></textarea><br><button type="submit">Add report</button></form>`
-      : ""}`,
     { csrf },
   );
 }

@@ -17,7 +17,8 @@ import type { OnCall } from "../store/oncall.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { FollowupState } from "../store/followup-state.ts";
-import { CONSOLE_CSS, drillsPage, layout, rosterPage } from "./pages.ts";
+import { CONSOLE_CSS, layout, rosterPage } from "./pages.ts";
+import { drillReportPage, drillsPage } from "./drill-pages.ts";
 import { caseRoutes } from "./case-routes.ts";
 import { incidentRoutes, type IncidentRoutesDeps } from "./incident-routes.ts";
 import { REFRESH_JS } from "./refresh-script.ts";
@@ -146,19 +147,33 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     back(res, "/console/roster");
   });
 
+  // Published runs, and partner drills: the newest drill incidents (those of no run are shown as such).
+  const drillsView = async () => {
+    const [entries, found] = await Promise.all([reports.entries(), deps.search.page({ drill: "only" }, { limit: 30 })]);
+    const views = await Promise.all(found.ids.map((id) => deps.views.get(id)));
+    return { reports: entries, partnerDrills: views.filter((v) => v !== null) };
+  };
   router.get("/drills", async (_req, res) => {
-    res.type("html").send(drillsPage(await reports.list(), csrf(res)));
+    res.type("html").send(drillsPage(await drillsView(), csrf(res)));
+  });
+  router.get("/drills/:id/report", async (req, res) => {
+    const report = await reports.get(req.params.id);
+    if (!report) {
+      res.status(404).type("html").send(layout("Not found", html`<h1>No drill report ${req.params.id}</h1><p>Only the newest 50 are kept.</p>`, { csrf: csrf(res) }));
+      return;
+    }
+    res.type("html").send(drillReportPage(req.params.id, report, csrf(res)));
   });
   router.post("/drills", async (req, res) => {
     let parsed;
     try {
       parsed = drillReportSchema.safeParse(JSON.parse(String(req.body?.report ?? "")));
     } catch (error) {
-      res.status(400).type("html").send(drillsPage(await reports.list(), csrf(res), `Not JSON: ${(error as Error).message}`));
+      res.status(400).type("html").send(drillsPage(await drillsView(), csrf(res), `Not JSON: ${(error as Error).message}`));
       return;
     }
     if (!parsed.success) {
-      res.status(400).type("html").send(drillsPage(await reports.list(), csrf(res), `Not a drill report: ${zodMessage(parsed.error)}`));
+      res.status(400).type("html").send(drillsPage(await drillsView(), csrf(res), `Not a drill report: ${zodMessage(parsed.error)}`));
       return;
     }
     await reports.add(parsed.data);
