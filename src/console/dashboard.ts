@@ -106,6 +106,7 @@ function filterForm(f: IncidentFilter): Html {
 ${select("drill", "Calls")}${select("door", "Door")}${select("outcome", "Outcome")}${select("severity", "Severity")}${select("case", "Case")}
 <label>From<br><input type="date" name="from" value="${f.from ?? ""}"></label><label>To<br><input type="date" name="to" value="${f.to ?? ""}"></label>
 <label>Search<br><input type="search" name="q" value="${f.q ?? ""}" placeholder="incident id, partner or number"></label>
+${f.partner ? html`<label>Partner<br><input name="partner" value="${f.partner}"></label>` : ""}
 <button type="submit">Filter</button> <a href="/console">Clear</a></form>`;
 }
 

@@ -21,6 +21,7 @@ import { CONSOLE_CSS, layout, rosterPage } from "./pages.ts";
 import { drillReportPage, drillsPage } from "./drill-pages.ts";
 import { caseRoutes } from "./case-routes.ts";
 import { incidentRoutes, type IncidentRoutesDeps } from "./incident-routes.ts";
+import { partnerRoutes, type PartnerPageDeps } from "./partner-page.ts";
 import { REFRESH_JS } from "./refresh-script.ts";
 import { staffConsole } from "./staff/console.ts";
 import type { StaffServices } from "./staff/services.ts";
@@ -61,7 +62,7 @@ const withoutWebFonts: RequestHandler = (_req, res, next) => {
 
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
-export interface ConsoleDeps extends IncidentRoutesDeps {
+export interface ConsoleDeps extends IncidentRoutesDeps, PartnerPageDeps {
   incidents: Incidents;
   views: IncidentViews;
   sessions: CallSessions;
@@ -106,6 +107,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   router.use(incidentRoutes(deps));
   router.use(caseRoutes(deps));
+  router.use(partnerRoutes(deps));
 
   // An email incident's page and the reply form; a call's incident goes on to its call page below.
   router.use(threadRoutes(deps));

@@ -154,3 +154,21 @@ describe("the CSV export", () => {
     ]);
   });
 });
+
+describe("a partner's page", () => {
+  it("shows their contacts, calls, misuse figures and drill history", async () => {
+    const today = await call(PARTNER, "voicemail");
+    const response = await get("/console/partners/acme%20payments");
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain("<h1>Acme Payments</h1>");
+    expect(html).toContain('<a href="mailto:oncall@acme.test">oncall@acme.test</a>');
+    expect(html).toContain('<a class="tel" href="tel:+15557770001">+15557770001</a>');
+    expect(html).toContain("+15557770001: <strong>1</strong> (flagged past 5 a day)");
+    const calls = html.slice(html.indexOf("<h2>Calls and mails</h2>"), html.indexOf("<h2>Drill history</h2>"));
+    expect(shownIds(calls)).toEqual([today, ids.connected]);
+    expect(html.slice(html.indexOf("<h2>Drill history</h2>"))).toContain("No drills from this partner yet.");
+    expect((await get("/console/partners/Nobody%20Inc")).status).toBe(404);
+    expect(await (await get("/console/partners")).text()).toContain('<a href="/console/partners/Acme%20Payments">Acme Payments</a>');
+  });
+});
