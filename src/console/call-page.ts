@@ -80,7 +80,8 @@ ${threadSection(incident, csrf)}`;
 export function callPage(view: CallPageView, csrf: string, notice?: string): string {
   const { call, incident, timeline } = view;
   const meta = call.meta;
-  const segments = timelineSegments(timeline, call.attempts);
+  const live = isLive(call, view.now);
+  const segments = timelineSegments(timeline, call.attempts, meta.engineers, live ? view.now.getTime() : undefined);
   const title = incident?.id ?? `Call ${meta.callSid}`;
   return layout(
     title,
@@ -94,11 +95,11 @@ ${meta.reconstructed ? html`<p class="reconstructed">Session reconstructed: the 
 ${liveSection(view)}
 <section id="timeline" data-live><h2>Timeline</h2>${timelineBar(segments)}
 <ol class="events">${timeline.map((e) => html`<li>${when(e.at)} ${e.text}</li>`)}</ol></section>
-<section><h2>Engineers</h2><table><thead><tr><th>Level</th><th>Engineer</th><th>Result</th><th>Seconds</th></tr></thead><tbody>
+<section id="engineers" data-live><h2>Engineers</h2><table><thead><tr><th>Level</th><th>Engineer</th><th>Result</th><th>Seconds</th></tr></thead><tbody>
 ${call.attempts.map((a) => html`<tr class="leg-${a.result}"><td>${a.level}</td><td>${a.engineer ? html`${a.engineer.name ?? ""} ${telLink(a.engineer.number)}` : "(not on this call's roster)"}</td><td>${a.result}</td><td>${a.seconds}</td></tr>`)}
 </tbody></table></section>
 ${incident ? incidentSections(view, csrf) : ""}`,
-    { csrf, refresh: isLive(call, view.now) ? 3 : 0 },
+    { csrf, refresh: live ? 3 : 0 },
   );
 }
 

@@ -22,12 +22,19 @@ const RESULT_WORDS: Record<string, string> = {
  * The call's phases as consecutive segments, from its timeline: greeting, status notice, each engineer's ring
  * and how it ended, the conversation or the voicemail.
  */
-export function timelineSegments(events: TimelineEvent[], attempts: { level: number; result: string; engineer: { name?: string; number: string } | null }[]): Segment[] {
+export function timelineSegments(
+  events: TimelineEvent[],
+  attempts: { level: number; result: string; engineer: { name?: string; number: string } | null }[],
+  /** The call's roster: names a level still ringing, which has no attempt yet. */
+  roster: { name?: string; number: string }[] = [],
+  /** For a call still on the line: now, so the phase it is in runs up to the present. */
+  until?: number,
+): Segment[] {
   const t = (e: TimelineEvent) => Date.parse(e.at);
   const levelOf = (e: TimelineEvent) => ("level" in e ? e.level : undefined);
   const find = (event: TimelineEvent["event"], level?: number) => events.find((e) => e.event === event && (level === undefined || levelOf(e) === level));
   const start = events[0] ? t(events[0]) : 0;
-  const end = events.length ? Math.max(...events.map(t)) : 0;
+  const end = events.length ? Math.max(...events.map(t), until ?? 0) : 0;
   const segments: Segment[] = [];
   const firstDial = find("engineer.dialled");
   const notice = find("statuspage.notice");
@@ -40,7 +47,7 @@ export function timelineSegments(events: TimelineEvent[], attempts: { level: num
   for (const dialled of events.filter((e) => e.event === "engineer.dialled")) {
     const level = levelOf(dialled) ?? 0;
     const attempt = attempts.find((a) => a.level === level);
-    const who = attempt?.engineer?.name ?? `engineer ${level}`;
+    const who = attempt?.engineer?.name ?? roster[level - 1]?.name ?? `engineer ${level}`;
     const accepted = find("engineer.accepted", level);
     const legEnd = events.find((e) => (e.event === "engineer.missed" || e.event === "conversation.ended") && levelOf(e) === level);
     if (accepted) {
