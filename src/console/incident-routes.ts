@@ -82,15 +82,19 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     res.type("text/csv; charset=utf-8").set("Content-Disposition", `attachment; filename="incidents-${deps.now().toISOString().slice(0, 10)}.csv"`);
     res.write(csvRow(CSV_HEAD));
     let after: Cursor | null = null;
-    for (let rows = 0; rows < CSV_MAX; ) {
-      const page = await search.page(filter, { after, limit: 200, maxScan: 20_000 });
-      for (const id of page.ids) {
-        const i = await views.get(id);
-        if (i) res.write(csvRow(csvCells(i)));
+    try {
+      // Stops when the reader goes away; a failure half-way (Redis lost) cuts the file short rather than
+      // answering a 500 after the header, and is logged.
+      for (let rows = 0; rows < CSV_MAX && !res.destroyed; ) {
+        const page = await search.page(filter, { after, limit: 200, maxScan: 20_000 });
+        const found = await Promise.all(page.ids.map((id) => views.get(id)));
+        for (const i of found) if (i) res.write(csvRow(csvCells(i)));
+        rows += page.ids.length;
+        if (!page.next) break;
+        after = page.next;
       }
-      rows += page.ids.length;
-      if (!page.next) break;
-      after = page.next;
+    } catch (err) {
+      req.log?.error({ err }, "incidents CSV cut short");
     }
     res.end();
   });
