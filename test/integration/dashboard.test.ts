@@ -91,6 +91,8 @@ describe("the dashboard's incidents", () => {
       ["?door=fax", "door:"],
       ["?after=nonsense", "after: a cursor"],
       [`?q=${"x".repeat(101)}`, "q: at most 100 characters"],
+      ["?drill=only&drill=exclude", "drill:"],
+      ["?from=2026-13-45", "from: a date, YYYY-MM-DD"],
     ]) {
       const response = await get(`/console${query}`);
       expect(response.status, query).toBe(400);
