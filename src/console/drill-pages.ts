@@ -45,16 +45,36 @@ ${can("engineer")
   );
 }
 
-const KIND_CLASS: Record<string, string> = { rings: "ring", hears: "greeting", says: "talk", presses: "notice", records: "voicemail", bridged: "talk", hangs: "missed" };
+/** Events that last (what a party hears, a phone ringing, a conversation, a recording), and their colours. */
+const SPAN_FILL: Record<string, string> = { hears: "#7f9cc9", rings: "#e0a030", answers: "#b59ad6", bridged: "#3c9a5f", records: "#5a7fd0" };
 
-/** One call of a run, on a time axis: a tick per event (its text in a tooltip), and the milestones the checks time. */
+/**
+ * One call of a run on a time axis: a lane per party, a span where they hear, ring, answer, talk or record
+ * (until their next event; what is heard, until anyone's next), each with its text as a tooltip, and red
+ * lines at the milestones the checks time (first ring, a human, the beep, the end). SVG, CSP-clean.
+ */
 function callBar(call: ReportCall): Html {
   const WIDTH = 1000;
-  const end = Math.max(call.timings.endedAt, ...(call.events ?? []).map((e) => e.t), 1);
-  const x = (t: number) => ((t / end) * (WIDTH - 10) + 5).toFixed(1);
-  const ticks = (call.events ?? []).map(
-    (e) => html`<g class="segment segment-${KIND_CLASS[e.kind] ?? "greeting"}"><title>${e.t.toFixed(1)} s — ${e.party} ${e.kind}: ${e.text}</title><rect x="${x(e.t)}" y="4" width="3" height="24" fill="#5a7fd0"></rect></g>`,
-  );
+  const LABEL = 110;
+  const LANE = 22;
+  const events = call.events ?? [];
+  const end = Math.max(call.timings.endedAt, ...events.map((e) => e.t), 1);
+  const x = (t: number) => LABEL + (t / end) * (WIDTH - LABEL - 4);
+  const parties = [...new Set(events.map((e) => e.party))];
+  const lanes = parties.map((party, lane) => {
+    const y = lane * LANE;
+    const spans = events.flatMap((e, i) => {
+      if (e.party !== party || !SPAN_FILL[e.kind]) return [];
+      const next = events.slice(i + 1).find((n) => n.t > e.t && (e.kind === "hears" || n.party === party));
+      const to = next?.t ?? end;
+      return [html`<g class="span span-${e.kind}"><title>${e.t.toFixed(1)}–${to.toFixed(1)} s ${party} ${e.kind}: ${e.text}</title><rect x="${x(e.t).toFixed(1)}" y="${y + 3}" width="${Math.max(x(to) - x(e.t), 3).toFixed(1)}" height="${LANE - 6}" fill="${SPAN_FILL[e.kind]}"></rect></g>`];
+    });
+    const instants = events
+      .filter((e) => e.party === party && !SPAN_FILL[e.kind])
+      .map((e) => html`<g class="instant"><title>${e.t.toFixed(1)} s ${party} ${e.kind}: ${e.text}</title><rect x="${x(e.t).toFixed(1)}" y="${y + 1}" width="3" height="${LANE - 2}" fill="#444"></rect></g>`);
+    return html`<text x="0" y="${y + 15}">${party}</text><rect x="${LABEL}" y="${y + LANE / 2 - 1}" width="${WIDTH - LABEL - 4}" height="2" fill="#e4e8ee"></rect>${spans}${instants}`;
+  });
+  const height = Math.max(parties.length, 1) * LANE;
   const milestones = (
     [
       ["first ring", call.timings.firstRingAt],
@@ -63,9 +83,9 @@ function callBar(call: ReportCall): Html {
       ["end", call.timings.endedAt],
     ] as const
   ).filter(([, t]) => t !== null);
-  const marks = milestones.map(([label, t]) => html`<g class="milestone"><title>${label} at ${t!.toFixed(1)} s</title><rect x="${x(t!)}" y="0" width="2" height="32" fill="#b0302a"></rect></g>`);
-  return html`<svg class="report-bar" viewBox="0 0 ${WIDTH} 32" width="100%" height="32" preserveAspectRatio="xMinYMin meet" role="img" aria-label="call events over time"><rect x="0" y="14" width="${WIDTH}" height="4" fill="#e4e8ee"></rect>${ticks}${marks}</svg>
-<p class="milestones">${milestones.map(([label, t]) => html`<span class="badge">${label}: ${t!.toFixed(1)} s</span>`)}</p>`;
+  const marks = milestones.map(([label, t]) => html`<g class="milestone"><title>${label} at ${t!.toFixed(1)} s</title><rect x="${x(t!).toFixed(1)}" y="0" width="2" height="${height}" fill="#b0302a"></rect></g>`);
+  return html`<svg class="report-bar" viewBox="0 0 ${WIDTH} ${height}" width="100%" height="${height}" preserveAspectRatio="xMinYMin meet" role="img" aria-label="the call's parties over time">${lanes}${marks}</svg>
+<p class="milestones">${milestones.map(([label, t]) => html`<span class="badge">${label}: ${t!.toFixed(1)} s</span>`)} <small>0 to ${end.toFixed(0)} s; hover a span for what happened</small></p>`;
 }
 
 /** A drill run's HTML timeline report, drawn by the console from the stored JSON (the console never imports the simulator). */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, signInPage } from "../helpers/browser.ts";
-import { DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { CONSOLE_TOKEN, DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
 import { startSmtp, waitFor } from "../helpers/receivers.ts";
 import { PEOPLE, writeStaffFile } from "../helpers/staff.ts";
 
@@ -181,6 +181,50 @@ describe("case actions by role", () => {
     expect(entries.every(([who]) => who === PEOPLE.engineer.email)).toBe(true);
     await expect(page.locator("tr.audit-entry", { hasText: "case.close" }).textContent()).resolves.toMatch(/awaiting-reply[\s\S]*closed/);
     await page.screenshot({ path: join(ARTIFACTS, "audit-page.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
+
+describe("drill results in a browser", () => {
+  it("links a published run to its incident and to its timeline report; the drill call outside it is a partner drill", async () => {
+    const report = {
+      startedAt: "2026-12-07T03:00:00.000Z",
+      target: t.line.url,
+      realMs: 41_000,
+      passed: true,
+      scenarios: [
+        {
+          name: "engineer 1 answers",
+          file: "drills/answer.yaml",
+          passed: true,
+          calls: [
+            {
+              caller: DRILL_CALLER,
+              incidentId: ids.voicemail,
+              passed: true,
+              timings: { firstRingAt: 2.5, humanAt: 9.1, beepAt: null, endedAt: 40 },
+              checks: [{ name: "time to a human", expected: "≤ 20 s", actual: "9.1 s", ok: true }],
+              events: [
+                { t: 0, party: "caller", kind: "hears", text: "Emergency line. This is a drill." },
+                { t: 2.5, party: "engineer 1", kind: "rings", text: "Ada's phone rings" },
+                { t: 9.1, party: "engineer 1", kind: "presses", text: "1" },
+                { t: 40, party: "caller", kind: "hangs", text: "hangs up" },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect((await fetch(`${t.line.url}/api/drill-reports`, { method: "POST", headers: { authorization: `Bearer ${CONSOLE_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(report) })).status).toBe(201);
+    const { context, page, errors } = await signedIn("viewer");
+    await page.getByRole("link", { name: "Drills", exact: true }).click();
+    await expect(page.locator("table.partner-drills tr.partner-drill a", { hasText: ids.drill! }).count()).resolves.toBe(1);
+    await expect(page.locator("article.drill").getByRole("link", { name: ids.voicemail! }).count()).resolves.toBe(1);
+    await page.getByRole("link", { name: "Timeline report" }).click();
+    await page.waitForURL(/\/console\/drills\/[0-9a-f]{16}\/report$/);
+    await expect(page.locator("svg.report-bar g.span-rings title").textContent()).resolves.toBe("2.5–9.1 s engineer 1 rings: Ada's phone rings");
+    await page.screenshot({ path: join(ARTIFACTS, "drill-report.png"), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

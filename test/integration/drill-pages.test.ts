@@ -73,7 +73,7 @@ it("links each drill run to its incidents and its timeline report, and lists par
 
   const html = await (await get(reportLink)).text();
   expect(html).toContain(`Call from ${DRILL_CALLER} — <a href="/console/incidents/${runIncident}">`);
-  expect(html).toContain("<title>0.0 s — caller hears: Emergency line &lt;script&gt;alert(1)&lt;/script&gt;</title>");
+  expect(html).toContain("<title>0.0–2.5 s caller hears: Emergency line &lt;script&gt;alert(1)&lt;/script&gt;</title>");
   expect(html).not.toContain("<script>alert(1)");
   expect(html).toContain('<span class="badge">human: 9.1 s</span>');
   expect(html).toMatch(/<tr class="failed"><td>✘<\/td><td>time to a human<\/td>/);
