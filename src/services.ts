@@ -11,9 +11,11 @@ import { pagingStatus } from "./followup/paging.ts";
 import { FollowupQueues } from "./followup/queues.ts";
 import { messageDomain } from "./followup/thread-message.ts";
 import { startWorkers } from "./followup/workers.ts";
+import { IncidentSearch } from "./incidents/incident-search.ts";
 import { Incidents } from "./incidents/incidents.ts";
 import { createMetrics, drillLabel } from "./metrics.ts";
 import { CallerUsage } from "./store/caller-usage.ts";
+import { CaseNotes } from "./store/case-notes.ts";
 import { DrillReports } from "./store/drill-reports.ts";
 import { FollowupState } from "./store/followup-state.ts";
 import { Journal, type SpoolStatus } from "./store/journal.ts";
@@ -85,6 +87,8 @@ export function createServices({ config, redis, log, now = () => new Date() }: {
     mail,
     incidents,
     views,
+    search: new IncidentSearch(redis, keys),
+    notes: new CaseNotes(redis, keys),
     cases,
     correspondence,
     desk,

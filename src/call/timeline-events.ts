@@ -236,4 +236,5 @@ export const timeline = {
     text: `Case reopened by staff; closes at ${closesAt} without a reply`,
   }),
   caseClosed: (at: string, generation: number): Of<"case.closed"> => ({ event: "case.closed", at, generation, text: "Case closed: no reply from the partner within the hold" }),
+  caseClosedByStaff: (at: string, generation: number, by: string): Of<"case.closed"> => ({ event: "case.closed", at, generation, text: `Case closed by ${by}` }),
 };

@@ -4,33 +4,36 @@ import type { Correspondence } from "../followup/correspondence.ts";
 import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
 import { html } from "./html.ts";
 import { layout } from "./pages.ts";
-import { can } from "./staff/context.ts";
+import type { CaseNote, CaseNotes } from "../store/case-notes.ts";
+import { caseActions, notesSection } from "./call-page.ts";
+import { caseSummary, pagedSummary, partnerLink } from "./dashboard.ts";
+import { when } from "./format.ts";
 import { threadSection } from "./thread.ts";
 
 /** An email incident's console page: its mail, case and timeline (no call, no engineers' legs). */
-function mailIncidentPage(incident: IncidentView, csrf: string, notice?: string): string {
-  const form = (action: string, label: string) =>
-    html`<form method="post" action="/console/incidents/${incident.id}/${action}" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">${label}</button></form>`;
+function mailIncidentPage(incident: IncidentView, extra: { notes: CaseNote[]; staff: { email: string; name: string }[] }, csrf: string, notice?: string): string {
   return layout(
     incident.id,
     html`<h1>${incident.id} <span class="badge">${incident.severity}</span> <span class="badge">email</span>${incident.drill ? html` <span class="badge drill">drill</span>` : ""}${incident.misuse ? html` <span class="badge misuse">misuse: ${incident.misuse.callsInLastDay} in 24 h</span>` : ""}</h1>
 ${notice ? html`<p class="notice">${notice}</p>` : ""}
-<p>Email from <strong>${incident.partner ? `${incident.partner.name} (${incident.caller})` : incident.caller}</strong>: “${incident.mail?.subject ?? ""}”, raised ${incident.raisedAt}. Responders: ${incident.followup.mobilise.state}.</p>
-<p class="case-state">Case ${incident.case.state}</p>${incident.case.state === "closed" && can("engineer") ? form("reopen", "Reopen case") : ""}
+<p>Email from <strong>${incident.partner ? html`${partnerLink(incident.partner.name, incident.caller)} (${incident.caller})` : incident.caller}</strong>: “${incident.mail?.subject ?? ""}”, raised ${when(incident.raisedAt)}. Responders paged: ${pagedSummary(incident).text}.</p>
+<section id="case"><p class="case-state">Case ${caseSummary(incident)}</p>${caseActions(incident, csrf, extra.staff)}</section>
+${notesSection(extra.notes)}
 ${threadSection(incident, csrf)}
-<section><h2>Timeline</h2><ol class="events">${incident.timeline.map((e) => html`<li><time>${e.at.slice(11, 19)}</time> ${e.text}</li>`)}</ol></section>`,
+<section><h2>Timeline</h2><ol class="events">${incident.timeline.map((e) => html`<li>${when(e.at)} ${e.text}</li>`)}</ol></section>`,
     { csrf },
   );
 }
 
 /** GET /console/incidents/:id for an email incident (calls go on to their call page), and the reply form's POST. */
-export function threadRoutes(deps: { views: IncidentViews; correspondence: Correspondence }): Router {
+export function threadRoutes(deps: { views: IncidentViews; correspondence: Correspondence; notes: CaseNotes; staff: { members: { email: string; name: string }[] } }): Router {
   const router = Router();
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   router.get("/incidents/:id", async (req, res, next) => {
     const incident = await deps.views.get(req.params.id);
     if (incident?.channel !== "email") return next();
-    res.type("html").send(mailIncidentPage(incident, csrf(res), typeof req.query.done === "string" ? req.query.done : undefined));
+    const extra = { notes: await deps.notes.list(incident.id), staff: deps.staff.members };
+    res.type("html").send(mailIncidentPage(incident, extra, csrf(res), typeof req.query.done === "string" ? req.query.done : undefined));
   });
   router.post("/incidents/:id/messages", async (req, res) => {
     const id = String(req.params.id);

@@ -3,11 +3,10 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import express, { Router, type RequestHandler, type Response } from "express";
 import helmet from "helmet";
-import { z, ZodError } from "zod";
+import { ZodError } from "zod";
 import type { Redis } from "ioredis";
-import type { CallRecord } from "../call/records.ts";
-import { CaseError, type CaseDesk } from "../followup/cases.ts";
-import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
+import type { CaseDesk } from "../followup/cases.ts";
+import type { IncidentViews } from "../followup/incident-view.ts";
 import type { PagingStatus } from "../followup/paging.ts";
 import type { FollowupQueues } from "../followup/queues.ts";
 import type { Correspondence } from "../followup/correspondence.ts";
@@ -18,7 +17,12 @@ import type { OnCall } from "../store/oncall.ts";
 import type { Roster } from "../store/roster.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { FollowupState } from "../store/followup-state.ts";
-import { callPage, CONSOLE_CSS, dashboardPage, drillFilterSchema, drillsPage, layout, rosterPage } from "./pages.ts";
+import { CONSOLE_CSS, layout, rosterPage } from "./pages.ts";
+import { drillReportPage, drillsPage } from "./drill-pages.ts";
+import { caseRoutes } from "./case-routes.ts";
+import { incidentRoutes, type IncidentRoutesDeps } from "./incident-routes.ts";
+import { partnerRoutes, type PartnerPageDeps } from "./partner-page.ts";
+import { REFRESH_JS } from "./refresh-script.ts";
 import { staffConsole } from "./staff/console.ts";
 import type { StaffServices } from "./staff/services.ts";
 import { oncallConsole } from "./oncall-page.ts";
@@ -58,10 +62,7 @@ const withoutWebFonts: RequestHandler = (_req, res, next) => {
 
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
-/** `/console?drill=only|exclude|all`: drills alone, real calls alone, or both. */
-const dashboardQuery = z.object({ drill: drillFilterSchema.default("all") });
-
-export interface ConsoleDeps {
+export interface ConsoleDeps extends IncidentRoutesDeps, PartnerPageDeps {
   incidents: Incidents;
   views: IncidentViews;
   sessions: CallSessions;
@@ -82,12 +83,15 @@ export interface ConsoleDeps {
 
 /** GET /console and its pages. Every page and form needs a person signed in (or a bearer token), with the role it asks. */
 export function consoleRoutes(deps: ConsoleDeps): Router {
-  const { incidents, views, sessions, roster, cases, journal, redis, reports } = deps;
+  const { incidents, roster, reports } = deps;
   const router = Router();
   const staff = staffConsole(deps);
 
   router.get("/static/console.css", (_req, res) => {
     res.type("text/css").set("Cache-Control", "max-age=300").send(CONSOLE_CSS);
+  });
+  router.get("/static/refresh.js", (_req, res) => {
+    res.type("text/javascript").set("Cache-Control", "max-age=300").send(REFRESH_JS);
   });
   router.use(staff.signIn);
 
@@ -101,28 +105,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   router.use(oncallConsole(deps));
 
-  router.get("/", async (req, res) => {
-    const query = dashboardQuery.safeParse(req.query);
-    if (!query.success) {
-      res.status(400).type("html").send(layout("Bad request", html`<p class="error">drill must be only, exclude or all</p>`, { csrf: csrf(res) }));
-      return;
-    }
-    const { drill } = query.data;
-    const shown = (isDrill: boolean) => drill === "all" || (drill === "only") === isDrill;
-    const lists = async (): Promise<[IncidentView[], CallRecord[]]> => {
-      const [list, recent] = await Promise.all([views.list(100), sessions.recent(50)]);
-      const calls = await Promise.all(recent.map((sid) => sessions.get(sid)));
-      return [list, calls.filter((call): call is CallRecord => call !== null && call.outcome === null)];
-    };
-    // With Redis away the lists cannot be read, but the page still says so, and what the spool holds.
-    const [[list, calls], paging, pausedQueues] = await Promise.all([
-      lists().catch((): [IncidentView[], CallRecord[]] => [[], []]),
-      deps.paging().catch((): PagingStatus => ({ state: "failing", failed: [] })),
-      deps.queues.paused().catch(() => []),
-    ]);
-    const status = { ...journal.status, redis: redis.status === "ready", paging, pausedQueues };
-    res.type("html").send(dashboardPage(list.filter((i) => shown(i.drill)), calls.filter((call) => shown(call.meta.drill)), status, drill, csrf(res)));
-  });
+  router.use(incidentRoutes(deps));
+  router.use(caseRoutes(deps));
+  router.use(partnerRoutes(deps));
 
   // An email incident's page and the reply form; a call's incident goes on to its call page below.
   router.use(threadRoutes(deps));
@@ -136,32 +121,6 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     }
     back(res, `/console/calls/${encodeURIComponent(callSid)}`);
   });
-
-  router.get("/calls/:callSid", async (req, res) => {
-    const call = await sessions.get(req.params.callSid);
-    const incident = call?.incidentId ? await views.get(call.incidentId) : null;
-    if (!incident) {
-      res.status(404).type("html").send(layout("Not found", html`<h1>No incident for call ${req.params.callSid} yet</h1>`, { csrf: csrf(res) }));
-      return;
-    }
-    res.type("html").send(callPage(incident, csrf(res), typeof req.query.done === "string" ? req.query.done : undefined));
-  });
-
-  for (const action of ["reply", "reopen"] as const) {
-    router.post(`/incidents/:id/${action}`, async (req, res) => {
-      const id = String(req.params.id);
-      try {
-        await (action === "reply" ? cases.reply(id) : cases.reopen(id));
-      } catch (error) {
-        if (!(error instanceof CaseError)) throw error;
-        res.status(error.status).type("html").send(layout("Case", html`<p class="error">${error.message}</p>`, { csrf: csrf(res) }));
-        return;
-      }
-      const callSid = await incidents.callSidOf(id);
-      if (!callSid) return back(res, `/console/incidents/${id}`);
-      back(res, `/console/calls/${callSid}?done=${encodeURIComponent(action === "reply" ? "Partner reply recorded; the case stays open." : "Case reopened.")}`);
-    });
-  }
 
   router.get("/roster", async (_req, res) => {
     res.type("html").send(rosterPage(await roster.current(), csrf(res), undefined, await roster.source().catch(() => undefined)));
@@ -190,19 +149,33 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     back(res, "/console/roster");
   });
 
+  // Published runs, and partner drills: the newest drill incidents (those of no run are shown as such).
+  const drillsView = async () => {
+    const [entries, found] = await Promise.all([reports.entries(), deps.search.page({ drill: "only" }, { limit: 30 })]);
+    const views = await Promise.all(found.ids.map((id) => deps.views.get(id)));
+    return { reports: entries, partnerDrills: views.filter((v) => v !== null) };
+  };
   router.get("/drills", async (_req, res) => {
-    res.type("html").send(drillsPage(await reports.list(), csrf(res)));
+    res.type("html").send(drillsPage(await drillsView(), csrf(res)));
+  });
+  router.get("/drills/:id/report", async (req, res) => {
+    const report = await reports.get(req.params.id);
+    if (!report) {
+      res.status(404).type("html").send(layout("Not found", html`<h1>No drill report ${req.params.id}</h1><p>Only the newest 50 are kept.</p>`, { csrf: csrf(res) }));
+      return;
+    }
+    res.type("html").send(drillReportPage(req.params.id, report, csrf(res)));
   });
   router.post("/drills", async (req, res) => {
     let parsed;
     try {
       parsed = drillReportSchema.safeParse(JSON.parse(String(req.body?.report ?? "")));
     } catch (error) {
-      res.status(400).type("html").send(drillsPage(await reports.list(), csrf(res), `Not JSON: ${(error as Error).message}`));
+      res.status(400).type("html").send(drillsPage(await drillsView(), csrf(res), `Not JSON: ${(error as Error).message}`));
       return;
     }
     if (!parsed.success) {
-      res.status(400).type("html").send(drillsPage(await reports.list(), csrf(res), `Not a drill report: ${zodMessage(parsed.error)}`));
+      res.status(400).type("html").send(drillsPage(await drillsView(), csrf(res), `Not a drill report: ${zodMessage(parsed.error)}`));
       return;
     }
     await reports.add(parsed.data);

@@ -1,4 +1,5 @@
 import type { IncidentView } from "../followup/incident-view.ts";
+import { when } from "./format.ts";
 import { html, type Html } from "./html.ts";
 import { can } from "./staff/context.ts";
 
@@ -15,11 +16,11 @@ ${incident.traceIds.length ? html`<p class="trace-ids">Trace ids: ${incident.tra
 ${incident.reported.endpoints.length || incident.reported.environments.length ? html`<p>Endpoints: ${incident.reported.endpoints.join(", ") || "—"}; environment: ${incident.reported.environments.join(", ") || "—"}</p>` : ""}
 ${incident.thread.length
     ? html`<ol class="mails">${incident.thread.map(
-        (m) => html`<li class="mail ${m.direction}"><p><strong>${m.direction === "in" ? `From ${m.from}` : `To ${m.to}`}</strong> — ${m.subject} <time>${(m.sentAt ?? m.at).replace("T", " ").slice(0, 19)}</time>${m.direction === "out" && !m.sentAt ? " (sending)" : ""}</p>
+        (m) => html`<li class="mail ${m.direction}"><p><strong>${m.direction === "in" ? `From ${m.from}` : `To ${m.to}`}</strong> — ${m.subject} ${when(m.sentAt ?? m.at)}${m.direction === "out" && !m.sentAt ? " (sending)" : ""}</p>
 <pre>${m.text}</pre>${m.attachments.length ? html`<p>Attachments: ${m.attachments.map((a) => `${a.name} (${a.type}, ${a.size} bytes)`).join("; ")}</p>` : ""}</li>`,
       )}</ol>`
     : html`<p>No mail yet.</p>`}
-<p class="case-deadline">${c.state === "awaiting-reply" && c.closesAt ? `Awaiting the partner's reply; closes at ${c.closesAt}.` : `Case ${c.state}.`}</p>
+<p class="case-deadline">${c.state === "awaiting-reply" && c.closesAt ? html`Awaiting the partner's reply; closes at ${when(c.closesAt)}.` : `Case ${c.state}.`}</p>
 ${can("engineer")
     ? html`<form method="post" action="/console/incidents/${incident.id}/messages"><input type="hidden" name="_csrf" value="${csrf}">
 <label>Reply to the partner (plain text, sent in the thread; starts the case hold)<br><textarea name="text" rows="5" cols="80" required></textarea></label><br>

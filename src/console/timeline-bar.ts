@@ -22,12 +22,19 @@ const RESULT_WORDS: Record<string, string> = {
  * The call's phases as consecutive segments, from its timeline: greeting, status notice, each engineer's ring
  * and how it ended, the conversation or the voicemail.
  */
-export function timelineSegments(events: TimelineEvent[], attempts: { level: number; result: string; engineer: { name?: string; number: string } | null }[]): Segment[] {
+export function timelineSegments(
+  events: TimelineEvent[],
+  attempts: { level: number; result: string; engineer: { name?: string; number: string } | null }[],
+  /** The call's roster: names a level still ringing, which has no attempt yet. */
+  roster: { name?: string; number: string }[] = [],
+  /** For a call still on the line: now, so the phase it is in runs up to the present. */
+  until?: number,
+): Segment[] {
   const t = (e: TimelineEvent) => Date.parse(e.at);
   const levelOf = (e: TimelineEvent) => ("level" in e ? e.level : undefined);
   const find = (event: TimelineEvent["event"], level?: number) => events.find((e) => e.event === event && (level === undefined || levelOf(e) === level));
   const start = events[0] ? t(events[0]) : 0;
-  const end = events.length ? Math.max(...events.map(t)) : 0;
+  const end = events.length ? Math.max(...events.map(t), until ?? 0) : 0;
   const segments: Segment[] = [];
   const firstDial = find("engineer.dialled");
   const notice = find("statuspage.notice");
@@ -40,7 +47,7 @@ export function timelineSegments(events: TimelineEvent[], attempts: { level: num
   for (const dialled of events.filter((e) => e.event === "engineer.dialled")) {
     const level = levelOf(dialled) ?? 0;
     const attempt = attempts.find((a) => a.level === level);
-    const who = attempt?.engineer?.name ?? `engineer ${level}`;
+    const who = attempt?.engineer?.name ?? roster[level - 1]?.name ?? `engineer ${level}`;
     const accepted = find("engineer.accepted", level);
     const legEnd = events.find((e) => (e.event === "engineer.missed" || e.event === "conversation.ended") && levelOf(e) === level);
     if (accepted) {
@@ -68,9 +75,14 @@ const FILL: Record<Segment["kind"], string> = {
   voicemail: "#5a7fd0",
 };
 
+/** About how wide a label is in the bar's units (12px font, 1000 units across): labels wider than their segment are not drawn. */
+const LABEL_UNITS_PER_CHAR = 7;
+
 /**
  * The segments as one horizontal bar. Widths follow durations, with a floor so that a two-second busy signal
- * stays visible next to a ten-minute conversation. SVG attributes, not inline styles or scripts: CSP-clean.
+ * stays visible next to a ten-minute conversation. A label is drawn only where it fits whole; otherwise the
+ * segment shows its number, and every segment is in the legend below in full and in its `<title>` tooltip:
+ * no label is ever clipped. SVG attributes and classes, not inline styles or scripts: CSP-clean.
  */
 export function timelineBar(segments: Segment[]): Html {
   const WIDTH = 1000;
@@ -83,9 +95,22 @@ export function timelineBar(segments: Segment[]): Html {
   let x = 0;
   const rects = segments.map((segment, i) => {
     const width = widths[i]! * scale;
-    const rect = html`<g class="segment segment-${segment.kind}"><rect x="${x.toFixed(1)}" y="0" width="${Math.max(width - 2, 1).toFixed(1)}" height="40" fill="${FILL[segment.kind]}"><title>${segment.label} (${((segment.to - segment.from) / 1000).toFixed(1)} s)</title></rect><text x="${(x + 4).toFixed(1)}" y="25">${segment.label}</text></g>`;
+    const fits = segment.label.length * LABEL_UNITS_PER_CHAR + 8 <= width;
+    const text = fits ? segment.label : String(i + 1);
+    const rect = html`<g class="segment segment-${segment.kind}"><title>${i + 1}. ${segment.label} (${seconds(segment)})</title><rect x="${x.toFixed(1)}" y="0" width="${Math.max(width - 2, 1).toFixed(1)}" height="40" fill="${FILL[segment.kind]}"></rect><text x="${(x + 4).toFixed(1)}" y="25" class="${fits ? "label" : "marker"}">${text}</text></g>`;
     x += width;
     return rect;
   });
-  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" preserveAspectRatio="xMinYMin meet" role="img" aria-label="call timeline">${rects}</svg>`;
+  const legend = segments.map(
+    (segment, i) => html`<li class="segment-${segment.kind}"><span class="swatch ${segment.kind}"></span>${i + 1}. ${segment.label} <small>${seconds(segment)}</small></li>`,
+  );
+  return html`<svg class="timeline-bar" viewBox="0 0 ${WIDTH} 40" width="100%" height="40" preserveAspectRatio="xMinYMin meet" role="img" aria-label="call timeline">${rects}</svg>
+<ol class="timeline-legend">${legend}</ol>`;
 }
+
+const seconds = (segment: Segment) => `${((segment.to - segment.from) / 1000).toFixed(1)} s`;
+
+/** The legend's swatches take the bar's colours from the stylesheet (no inline styles under the CSP). */
+export const SEGMENT_CSS = Object.entries(FILL)
+  .map(([kind, fill]) => `.swatch.${kind}{background:${fill}}`)
+  .join("");

@@ -86,6 +86,26 @@ export class CaseDesk {
     return (await followup.read(incidentId)).case;
   }
 
+  /** Staff close the case (solved on the phone, say): any pending close is cancelled; no closing mail is sent. */
+  async close(incidentId: string, by: { email: string; name: string }): Promise<CaseState> {
+    const callSid = await this.callSid(incidentId);
+    const { followup, queues, now } = this.deps;
+    const before = (await followup.read(incidentId)).case;
+    if (!(await followup.transitionCase(incidentId, ["open", "awaiting-reply", "partner-replied"], "closed", { closedAt: now().toISOString(), closedBy: by.email }))) {
+      throw new CaseError(409, `case ${incidentId} is closed already`);
+    }
+    await queues.cancelCaseClose(incidentId, before.generation);
+    await this.note(callSid, events.caseClosedByStaff(now().toISOString(), before.generation, by.name));
+    return (await followup.read(incidentId)).case;
+  }
+
+  /** Who on staff owns the case; assigning the owner it has already changes nothing. */
+  async assign(incidentId: string, owner: { email: string; name: string }): Promise<CaseState> {
+    await this.callSid(incidentId);
+    await this.deps.followup.write(incidentId, "case", { owner: owner.email, ownerName: owner.name });
+    return (await this.deps.followup.read(incidentId)).case;
+  }
+
   /** The delayed job's work. A hold superseded by a reopen, or a case that got its reply, stays as it is. */
   async closeIfUnanswered(incidentId: string, generation: number): Promise<boolean> {
     const { followup, now } = this.deps;

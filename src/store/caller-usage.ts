@@ -32,6 +32,11 @@ export class CallerUsage {
     this.redis = withScripts(redis);
   }
 
+  /** Calls (and urgent mail) counted for this number in the 24 hours before `now`: what misuse is judged on. */
+  async callsInLastDay(from: string, now: Date): Promise<number> {
+    return this.redis.zcount(this.keys.caller(from), now.getTime() - DAY_MS, "+inf");
+  }
+
   async record(from: string, callSid: string, now: Date): Promise<CallerUse> {
     if (isWithheld(from)) return UNCOUNTED;
     try {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { RedisKeys } from "./redis.ts";
@@ -21,6 +22,8 @@ export const drillReportSchema = z.looseObject({
           passed: z.boolean(),
           timings: z.object({ firstRingAt: z.number().nullable(), humanAt: z.number().nullable(), beepAt: z.number().nullable(), endedAt: z.number() }),
           checks: z.array(z.object({ name: z.string(), ok: z.boolean().nullable(), expected: z.string(), actual: z.string() })),
+          /** What each party did and heard, seconds from the call's start: the console's timeline report draws it. */
+          events: z.array(z.looseObject({ t: z.number(), party: z.string(), kind: z.string(), text: z.string() })).optional().catch(undefined),
         }),
       ),
     }),
@@ -42,7 +45,16 @@ export class DrillReports {
 
   /** Newest first. */
   async list(): Promise<StoredDrillReport[]> {
+    return (await this.entries()).map((entry) => entry.report);
+  }
+
+  /** Newest first, each with a stable id (a digest of the stored report), for links to one report. */
+  async entries(): Promise<{ id: string; report: StoredDrillReport }[]> {
     const raw = await this.redis.lrange(this.keys.drillReports(), 0, KEEP - 1);
-    return raw.map((item) => drillReportSchema.parse(JSON.parse(item)));
+    return raw.map((item) => ({ id: createHash("sha256").update(item).digest("hex").slice(0, 16), report: drillReportSchema.parse(JSON.parse(item)) }));
+  }
+
+  async get(id: string): Promise<StoredDrillReport | null> {
+    return (await this.entries()).find((entry) => entry.id === id)?.report ?? null;
   }
 }

@@ -32,6 +32,10 @@ export const caseSchema = z.object({
   repliedAt: z.string().optional(),
   closedAt: z.string().optional(),
   reopenedAt: z.string().optional(),
+  /** Who on staff owns the case (their email and name), set from the console's case actions. */
+  owner: z.string().optional(),
+  ownerName: z.string().optional(),
+  closedBy: z.string().optional(),
   generation: z.coerce.number().int().default(0),
 });
 export type CaseState = z.infer<typeof caseSchema>;

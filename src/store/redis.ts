@@ -174,6 +174,8 @@ export function redisKeys(prefix: string) {
     threadSeen: (id: string) => `${prefix}incident:${id}:thread:seen`,
     /** Message-ID → sent at, for what we sent on an incident's thread: each send recorded once. */
     threadSent: (id: string) => `${prefix}incident:${id}:thread:sent`,
+    /** Staff's private notes on an incident's case: a hash, note id → JSON; the form's id makes a resubmit a no-op. */
+    caseNotes: (id: string) => `${prefix}incident:${id}:notes`,
     /** The partner's (or sender's) open urgent mail incident: repeated urgent mail joins it, paging once. */
     openUrgent: (sender: string) => `${prefix}open-urgent:${sender}`,
   };

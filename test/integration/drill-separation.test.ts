@@ -67,6 +67,6 @@ describe("the console dashboard", () => {
   it("refuses an unknown filter with a 400 that names it", async () => {
     const response = await get("/console?drill=maybe");
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("drill must be only, exclude or all");
+    expect(await response.text()).toContain("drill: must be only, exclude or all");
   });
 });

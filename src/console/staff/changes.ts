@@ -35,9 +35,15 @@ export function describeChange(area: "console" | "api", req: Request, sources: C
   let m: RegExpExecArray | null;
   if (area === "console" && path === "/roster") return { action: "roster.replace", target: "roster", snapshot: roster };
   if (area === "console" && (m = /^\/roster\/move-up\/([^/]+)$/.exec(path))) return { action: "roster.move-up", target: `roster level ${m[1]}`, snapshot: roster };
-  if ((m = /^\/incidents\/([^/]+)\/(reply|reopen)$/i.exec(req.path))) {
+  if ((m = /^\/incidents\/([^/]+)\/notes$/i.exec(req.path))) return { action: "case.note", target: decodeURIComponent(m[1]!), added: () => bodyOf(req) };
+  if ((m = /^\/incidents\/([^/]+)\/(reply|reopen|close|assign|messages)$/i.exec(req.path))) {
     const id = decodeURIComponent(m[1]!);
-    return { action: `case.${m[2]!.toLowerCase()}`, target: id, snapshot: async () => (await sources.followup.read(id)).case };
+    const verb = m[2]!.toLowerCase();
+    const caseOf = async () => (await sources.followup.read(id)).case;
+    // Our reply to the partner: what was sent, with the case's state before and after (its send starts a hold).
+    let read = 0;
+    if (verb === "messages") return { action: "case.message", target: id, snapshot: async () => (read++ === 0 ? { case: await caseOf() } : { case: await caseOf(), message: bodyOf(req) }) };
+    return { action: `case.${verb}`, target: id, snapshot: caseOf };
   }
   if (/^\/oncall\/overrides(\/[^/]+(\/delete)?)?$/.test(path)) {
     const overrides = () => sources.oncall.overrides.list();

@@ -1,5 +1,6 @@
 import type { Actor, Role, StaffMember } from "../../call/staff.ts";
 import { html } from "../html.ts";
+import { when } from "../format.ts";
 import { layout } from "../pages.ts";
 import type { AuditEntry, AuditFilter } from "./audit.ts";
 import type { StaffSession } from "./sessions.ts";
@@ -39,7 +40,6 @@ export function forbiddenPage(actor: Actor, needed: Role, what: string, csrf: st
   );
 }
 
-const when = (ms: number | string) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 
 export function accountPage(actor: Actor, tokens: ApiToken[], csrf: string, { issued, error }: { issued?: { token: string; label: string }; error?: string } = {}): string {
   const canIssue = actor.via === "password" || actor.via === "sso";
@@ -115,7 +115,7 @@ ${error ? html`<p class="error">${error}</p>` : ""}
 <table class="audit"><thead><tr><th>When</th><th>Who</th><th>Role</th><th>Action</th><th>On</th><th>Before</th><th>After</th></tr></thead><tbody>
 ${entries.length
       ? entries.map(
-          (e) => html`<tr class="audit-entry"><td>${e.at.replace("T", " ").slice(0, 19)}</td><td title="${e.actor} via ${e.via}">${e.actorName}${e.actor !== e.actorName ? html`<br><small>${e.actor}</small>` : ""}</td><td>${e.role}</td>
+          (e) => html`<tr class="audit-entry"><td>${when(e.at)}</td><td title="${e.actor} via ${e.via}">${e.actorName}${e.actor !== e.actorName ? html`<br><small>${e.actor}</small>` : ""}</td><td>${e.role}</td>
 <td class="action">${e.action}</td><td>${e.target}</td><td><code class="before">${shown(e.before)}</code></td><td><code class="after">${shown(e.after)}</code></td></tr>`,
         )
       : html`<tr><td colspan="7">Nothing recorded${filter.person || filter.action || filter.from || filter.to ? " matching these filters" : ""}.</td></tr>`}

@@ -1,0 +1,162 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { severitySchema, channelSchema } from "../call/mail.ts";
+import { outcomeSchema } from "../call/records.ts";
+import { caseSchema } from "../store/followup-state.ts";
+import type { RedisKeys } from "../store/redis.ts";
+
+/**
+ * What staff narrow the incident list by (the dashboard, its CSV, a partner's page): each field optional,
+ * dates are UTC days, inclusive. `q` finds an incident id, a partner's name or a number (any part of each).
+ */
+export const incidentFilterSchema = z.object({
+  drill: z.enum(["all", "exclude", "only"], { error: "must be only, exclude or all" }).default("all"),
+  door: channelSchema.optional(),
+  outcome: outcomeSchema.optional(),
+  severity: severitySchema.optional(),
+  case: caseSchema.shape.state.unwrap().optional(),
+  from: z.iso.date("a date, YYYY-MM-DD").optional(),
+  to: z.iso.date("a date, YYYY-MM-DD").optional(),
+  q: z.string().trim().max(100, "at most 100 characters").optional(),
+  /** A partner's name, exactly (any case): their page's lists. */
+  partner: z.string().trim().max(200).optional(),
+});
+export type IncidentFilter = z.infer<typeof incidentFilterSchema>;
+
+/** Where a page of results ended: the index score (raised at, ms) and id of its last incident. */
+export const cursorSchema = z
+  .string()
+  .regex(/^\d+_[\w-]+$/, "a cursor from the page's own link")
+  .transform((text) => ({ score: Number(text.slice(0, text.indexOf("_"))), id: text.slice(text.indexOf("_") + 1) }));
+export type Cursor = z.infer<typeof cursorSchema>;
+export const cursorText = (cursor: Cursor) => `${cursor.score}_${cursor.id}`;
+
+/** The few fields a filter looks at, read for a batch of ids in one round trip (two for calls). */
+interface Row {
+  id: string;
+  door: "phone" | "email";
+  severity: string;
+  outcome: string | null;
+  drill: boolean;
+  caller: string;
+  partner: string | null;
+  caseState: string;
+}
+
+export interface SearchPage {
+  ids: string[];
+  /** Where the next (older) page starts; null when the index holds nothing older. */
+  next: Cursor | null;
+  /** How many incidents were looked at; `capped` when the page stopped at the scan limit before filling. */
+  scanned: number;
+  capped: boolean;
+}
+
+const BATCH = 200;
+const DAY_MS = 86_400_000;
+const FIELDS = ["id", "channel", "severity", "outcome", "callSid", "from", "partner", "drill", "case:state"] as const;
+
+/**
+ * Pages through the incidents index (a sorted set by time raised, written once with the incident by
+ * raise-once.lua and raise-case.lua), newest first, keeping those the filter matches. Dates narrow the
+ * index range; the rest is checked on a few fields per incident, read in batches, up to `maxScan` incidents
+ * per page, so a rare match among thousands still answers quickly (with a cursor to look further).
+ */
+export class IncidentSearch {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async page(filter: IncidentFilter, { after = null, limit = 50, maxScan = 5000 }: { after?: Cursor | null; limit?: number; maxScan?: number } = {}): Promise<SearchPage> {
+    const top = filter.to ? Date.parse(`${filter.to}T00:00:00Z`) + DAY_MS - 1 : Infinity;
+    const bottom = filter.from ? Date.parse(`${filter.from}T00:00:00Z`) : -Infinity;
+    let max = after ? Math.min(after.score, top) : top;
+    // Members of one score come in reverse lexical order: those at the cursor's score and not below its id were shown.
+    const shown = (score: number, id: string) => after !== null && score === after.score && id >= after.id;
+    let offset = 0;
+    const ids: string[] = [];
+    let scanned = 0;
+    let last: Cursor | null = null;
+    for (;;) {
+      if (scanned >= maxScan) return { ids, next: last, scanned, capped: true };
+      const raw = await this.redis.zrevrangebyscore(this.keys.incidents(), bound(max), bound(bottom), "WITHSCORES", "LIMIT", offset, BATCH);
+      const entries: Cursor[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+      const fresh = entries.filter((e) => !shown(e.score, e.id));
+      const rows = await this.rows(fresh.map((e) => e.id));
+      for (const [i, entry] of fresh.entries()) {
+        scanned += 1;
+        last = entry;
+        const row = rows[i];
+        if (row && matches(row, filter)) ids.push(entry.id);
+        if (ids.length === limit) return { ids, next: entry, scanned, capped: false };
+      }
+      if (entries.length < BATCH) return { ids, next: null, scanned, capped: false };
+      const lastScore = entries.at(-1)!.score;
+      offset = lastScore === max ? offset + entries.length : entries.filter((e) => e.score === lastScore).length;
+      max = lastScore;
+    }
+  }
+
+  private async rows(ids: string[]): Promise<(Row | null)[]> {
+    if (!ids.length) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.incident(id), ...FIELDS);
+    const hashes = ((await pipeline.exec()) ?? []).map(([, value]) => value as (string | null)[] | null);
+    const calls = hashes.map((h) => (h && h[1] !== "email" && h[4] ? h[4] : null));
+    const metas = this.redis.pipeline();
+    for (const callSid of calls) if (callSid) metas.hget(this.keys.call(callSid), "meta");
+    const metaValues = ((await metas.exec()) ?? []).map(([, value]) => value as string | null);
+    let m = 0;
+    return hashes.map((h, i) => {
+      if (!h?.[0]) return null;
+      const [id, channel, severity, outcome, , from, partner, drill, caseState] = h;
+      const base = { id: id!, severity: severity ?? "SEV1", outcome: outcome ?? null, caseState: caseState ?? "open" };
+      if (channel === "email") return { ...base, door: "email", drill: drill === "true", caller: from ?? "", partner: partnerName(partner) };
+      if (!calls[i]) return null;
+      const meta = parseMeta(metaValues[m++] ?? null);
+      return { ...base, door: "phone", drill: meta?.drill ?? false, caller: meta?.from ?? "", partner: meta?.partner?.name ?? null };
+    });
+  }
+}
+
+const bound = (ms: number) => (ms === Infinity ? "+inf" : ms === -Infinity ? "-inf" : String(ms));
+
+function partnerName(json: string | null | undefined): string | null {
+  if (!json) return null;
+  try {
+    return (JSON.parse(json) as { name?: string }).name ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function parseMeta(json: string | null): { drill?: boolean; from?: string; partner?: { name?: string } | null } | null {
+  if (!json) return null;
+  try {
+    return JSON.parse(json) as { drill?: boolean; from?: string; partner?: { name?: string } | null };
+  } catch {
+    return null;
+  }
+}
+
+function matches(row: Row, f: IncidentFilter): boolean {
+  if (f.drill !== "all" && (f.drill === "only") !== row.drill) return false;
+  if (f.door && row.door !== f.door) return false;
+  if (f.outcome && row.outcome !== f.outcome) return false;
+  if (f.severity && row.severity !== f.severity) return false;
+  if (f.case && row.caseState !== f.case) return false;
+  if (f.partner && row.partner?.toLowerCase() !== f.partner.toLowerCase()) return false;
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    const digits = q.replace(/[^\d]/g, "");
+    const hit =
+      row.id.toLowerCase().includes(q) ||
+      (row.partner?.toLowerCase().includes(q) ?? false) ||
+      row.caller.toLowerCase().includes(q) ||
+      (digits.length >= 3 && row.caller.replace(/[^\d]/g, "").includes(digits));
+    if (!hit) return false;
+  }
+  return true;
+}
