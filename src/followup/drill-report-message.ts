@@ -67,7 +67,8 @@ const stamp = (iso: string, start: string) => `${utc(iso)} (${sinceStart(iso, st
 const firstLine = (text: string) => text.split("\n", 1)[0]!;
 
 export function composeDrillReport(incident: IncidentView, to: string, options: { messageDomain: string }): DrillReportEmail {
-  const events = incident.timeline.filter((e) => SHOWN.has(e.event));
+  // In time order: the timeline is in the order its webhooks and jobs arrived, which Twilio does not promise.
+  const events = incident.timeline.filter((e) => SHOWN.has(e.event)).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const start = incident.timeline[0]?.at ?? incident.raisedAt;
   const body = incident.channel === "email" ? mailSummary(incident, start) : callSummary(incident, start);
   const what = incident.channel === "email" ? `drill email${incident.mail ? ` "${incident.mail.subject}" from ${incident.mail.from}` : ""}` : `drill call from ${incident.caller}`;
