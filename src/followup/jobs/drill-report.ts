@@ -4,6 +4,7 @@ import { mailTimeline } from "../../call/mail-events.ts";
 import type { Config } from "../../config.ts";
 import { deliver, type DeliverDeps } from "../deliver.ts";
 import { composeDrillReport } from "../drill-report-message.ts";
+import { sendFromLine } from "../outgoing.ts";
 import { drillReportTarget } from "../drill-report-target.ts";
 import type { IncidentView } from "../incident-view.ts";
 import { messageDomain as domainOf } from "../thread-message.ts";
@@ -50,13 +51,10 @@ export function drillReportProcessor(deps: DrillReportDeps): Processor {
       const target = drillReportTarget(current);
       if ("notApplicable" in target) return { skipped: target.notApplicable };
       const email = composeDrillReport(current, target.to, { messageDomain });
-      const info = await transport.sendMail({
-        from: config.FOLLOWUP_FROM,
+      const info = await sendFromLine(transport, config, {
         to: email.to,
-        replyTo: config.SUPPORT_EMAIL,
         subject: email.subject,
         text: email.text,
-        // A fixed Message-ID: a send repeated after a crash folds into one; a reply threads to the incident.
         messageId: email.messageId,
         headers: { "X-Incident-Id": current.id, "X-Drill": "true", "X-Drill-Report": "true", "Auto-Submitted": "auto-generated" },
       });

@@ -6,6 +6,7 @@ import { deliver, type DeliverDeps } from "../deliver.ts";
 import type { MailStore } from "../../store/mail-store.ts";
 import { drillReportTarget } from "../drill-report-target.ts";
 import { composeFollowup } from "../followup-message.ts";
+import { sendFromLine } from "../outgoing.ts";
 import { messageDomain as domainOf } from "../thread-message.ts";
 import { mayClaimAlerted } from "../paging.ts";
 import { incidentJobSchema } from "./incident-job.ts";
@@ -35,14 +36,11 @@ export function followupEmailProcessor(deps: FollowupEmailDeps): Processor {
       if (incident.groupedWith) return { skipped: `grouped with ${incident.groupedWith}` };
       const alerted = mayClaimAlerted(incident, config);
       const email = composeFollowup(incident, { supportEmail: config.SUPPORT_EMAIL, caseHoldHours: config.CASE_HOLD_HOURS, messageDomain, alerted });
-      const info = await transport.sendMail({
-        from: config.FOLLOWUP_FROM,
+      const info = await sendFromLine(transport, config, {
         to: email.to,
-        replyTo: config.SUPPORT_EMAIL,
         subject: email.subject,
         text: email.text,
         html: email.html,
-        // A fixed Message-ID: should a send be repeated after a crash, mail systems fold the copies.
         messageId: email.messageId,
         headers: { "X-Incident-Id": incident.id, ...(incident.drill ? { "X-Drill": "true" } : {}) },
       });

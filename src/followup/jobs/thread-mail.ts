@@ -9,6 +9,7 @@ import type { Timeline } from "../../store/timeline.ts";
 import { recordPatiently } from "../deliver.ts";
 import { drillReportTarget } from "../drill-report-target.ts";
 import type { IncidentView } from "../incident-view.ts";
+import { sendFromLine } from "../outgoing.ts";
 import { composeAcknowledgement, composeClosing, messageDomain } from "../thread-message.ts";
 
 /**
@@ -61,10 +62,8 @@ export function threadMailProcessor(deps: ThreadMailDeps): Processor {
       return { skipped: "no partner address to write to" };
     }
     if (!(await mail.sentAt(incident.id, message.messageId))) {
-      await transport.sendMail({
-        from: config.FOLLOWUP_FROM,
+      await sendFromLine(transport, config, {
         to: message.to,
-        replyTo: config.SUPPORT_EMAIL,
         subject: message.subject,
         text: message.text,
         messageId: message.messageId,
