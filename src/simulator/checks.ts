@@ -48,7 +48,7 @@ async function api(url: string, path: string, token: string): Promise<any> {
 }
 
 /** The line marks its drill reports (X-Drill-Report), so they count apart from the follow-up emails. */
-const isDrillReport = (m: CapturedMail) => m.mail.headers.get("x-drill-report") === "true";
+export const isDrillReport = (m: CapturedMail) => m.mail.headers.get("x-drill-report") === "true";
 
 const show = (value: unknown) => (value === null || value === undefined ? "nothing" : typeof value === "string" ? value : JSON.stringify(value));
 

@@ -106,6 +106,26 @@ describe("a partner's drill call", () => {
   });
 });
 
+describe("a drill call whose follow-up email could not be sent", () => {
+  it("still gets its report, saying so", async () => {
+    const t = await drillLine("report-followup-failed");
+    const c = new TestCall(t.twilio, PARTNER);
+    await c.incoming();
+    rig.smtp.refuseNext(3); // every attempt of the follow-up (FOLLOWUP_ATTEMPTS=3 on the rig's lines)
+    await c.dialEnded(1, "no-answer");
+    await c.hungUp(40); // while engineer 2's phone rings
+    await c.dialEndedAfterHangUp(2);
+    const id = await incidentOf(t, c);
+    const [report] = await waitFor(() => nonEmpty(reportsFor(id)), "the drill report");
+    expect(report!.envelopeTo).toEqual(["oncall@acme.test"]);
+    expect(report!.mail.text).toContain("Follow-up email: could not be sent");
+    expect(report!.mail.text).toContain("Who answered: nobody (outcome abandoned)");
+    expect(report!.mail.text).toMatch(/level 2: engineer 2 \(Grace\), rung at .*: still ringing when the call ended/);
+    expect(followupsFor(id)).toHaveLength(0);
+    expect((await t.twilio.api(`/api/incidents/${id}`)).json.followup).toMatchObject({ email: { state: "failed" }, drillReport: { state: "sent" } });
+  });
+});
+
 describe("a real call", () => {
   it("gets its follow-up and no drill report", async () => {
     const t = await rig.line("report-real");
