@@ -18,6 +18,8 @@ export const mailEventSchemas = [
   event("mail.acknowledged", { to: z.string(), severity }),
   event("mail.reply-sent", { to: z.string(), messageId: z.string() }),
   event("mail.closing-sent", { to: z.string(), generation: z.number().int() }),
+  event("mail.drill-report-sent", { to: z.string() }),
+  event("mail.drill-report-failed", { attempts: z.number().int(), error: z.string() }),
 ] as const;
 
 type MailEvent = z.infer<(typeof mailEventSchemas)[number]>;
@@ -38,6 +40,10 @@ export function mailEventKey(e: MailEvent): string {
       return `mail:out:${e.messageId}`;
     case "mail.closing-sent":
       return `mail:closing:${e.generation}`;
+    case "mail.drill-report-sent":
+      return "drill-report:sent";
+    case "mail.drill-report-failed":
+      return "drill-report:failed";
   }
 }
 
@@ -87,5 +93,13 @@ export const mailTimeline = {
     to,
     generation,
     text: `Closing email sent to ${to}: a reply re-opens the case`,
+  }),
+  drillReportSent: (at: string, to: string): Of<"mail.drill-report-sent"> => ({ event: "mail.drill-report-sent", at, to, text: `Drill report sent to ${to}` }),
+  drillReportFailed: (at: string, attempts: number, error: string): Of<"mail.drill-report-failed"> => ({
+    event: "mail.drill-report-failed",
+    at,
+    attempts,
+    error,
+    text: `Drill report failed after ${attempts} attempt(s): ${error}`,
   }),
 };

@@ -82,7 +82,10 @@ export class MailDesk {
 
     const severity = severityOf(mail.subject);
     const match = partnerOfSender(config.partners, mail.from);
-    const sender = match?.number ?? mail.from;
+    const drill = config.DRILL_SENDERS.includes(mail.from);
+    // A drill sender is counted and grouped under its own address, never the partner's number: a drill must
+    // not join the partner's real incident (its page would be lost to the drill channel's), nor real mail a drill.
+    const sender = drill ? mail.from : (match?.number ?? mail.from);
     const caseKey = `mail-${digest.slice(0, 24)}`;
     const received = (joined: boolean) => (at: string) =>
       mailTimeline.received(at, { from: mail.from, subject: mail.subject, messageId: mail.messageId, severity, body: mail.text, joined });
@@ -93,14 +96,13 @@ export class MailDesk {
       const use = await this.deps.usage.record(sender, caseKey, this.deps.now());
       usage = use.callsInLastDay;
       const grouped = use.groupedWithCall ? await incidents.idOfCall(use.groupedWithCall) : null;
-      const joined = grouped && (await this.isOpen(grouped)) ? grouped : await this.openUrgentOf(sender, caseKey);
+      const joined = grouped && (await this.isOpen(grouped, drill)) ? grouped : await this.openUrgentOf(sender, caseKey, drill);
       if (joined) {
         const subject = (await incidents.subjectOf(joined))!;
         await this.onThread(joined, subject, mail, received(true));
         return { ...base, action: "joined", incidentId: joined };
       }
     }
-    const drill = config.DRILL_SENDERS.includes(mail.from);
     const { incidentId } = await incidents.raiseCase({ caseKey, severity, from: mail.from, subject: mail.subject, drill, partner: match?.partner ?? null, usage });
     if (severity === "SEV1") await this.deps.mail.claimUrgent(sender, incidentId, incidentId);
     await this.deps.timeline.append(caseKey, mailTimeline.raised(this.deps.now().toISOString(), incidentId, severity));
@@ -113,21 +115,25 @@ export class MailDesk {
    * The sender's open urgent incident this mail joins, if any (repeated urgent mail pages once). Claims the
    * sender's slot for this mail's own incident otherwise, so two urgent mails racing raise one incident.
    */
-  private async openUrgentOf(sender: string, caseKey: string): Promise<string | null> {
+  private async openUrgentOf(sender: string, caseKey: string, drill: boolean): Promise<string | null> {
     const { mail: store, incidents, now } = this.deps;
     const own = await incidents.idOfCall(caseKey);
     for (let tries = 0; tries < 3; tries++) {
       const existing = await store.openUrgent(sender);
-      if (existing && existing !== own && (await this.isOpen(existing))) return existing;
+      if (existing && existing !== own && (await this.isOpen(existing, drill))) return existing;
       if (existing === own && own) return null;
       if (await store.claimUrgent(sender, own ?? incidentIdFor(caseKey, now()), existing)) return null;
     }
     return null;
   }
 
-  /** An incident that exists and whose case is not closed: more urgent mail joins it. */
-  private async isOpen(incidentId: string): Promise<boolean> {
-    return (await this.deps.incidents.subjectOf(incidentId)) !== null && (await this.deps.followup.read(incidentId)).case.state !== "closed";
+  /**
+   * An incident that exists, whose case is not closed, and a drill exactly when this mail is one: more urgent
+   * mail joins it. (A number in DRILL_CALLERS may also be a partner's directory number.)
+   */
+  private async isOpen(incidentId: string, drill: boolean): Promise<boolean> {
+    const incident = await this.deps.incidents.get(incidentId);
+    return incident !== null && incident.drill === drill && (await this.deps.followup.read(incidentId)).case.state !== "closed";
   }
 
   private async onThread(incidentId: string, subject: string, mail: InboundMail, event: (at: string) => Parameters<Timeline["append"]>[1]): Promise<void> {

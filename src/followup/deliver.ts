@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { UnrecoverableError, type Job } from "bullmq";
+import { mailTimeline } from "../call/mail-events.ts";
 import { timeline as events } from "../call/timeline-events.ts";
 import { isUnavailable } from "../store/connect.ts";
 import type { DeliveryKind, FollowupState } from "../store/followup-state.ts";
@@ -41,7 +42,8 @@ export async function deliver(deps: DeliverDeps, job: Job, kind: DeliveryKind, s
     const giveUp = finalAttempt || error instanceof UnrecoverableError;
     await deps.followup.write(incidentId, kind, { state: giveUp ? "failed" : "queued", error: message, attempts: attempt });
     if (giveUp) {
-      await deps.timeline.append(incident.subjectId, events.deliveryFailed(deps.now().toISOString(), kind, attempt, message));
+      const at = deps.now().toISOString();
+      await deps.timeline.append(incident.subjectId, kind === "drillReport" ? mailTimeline.drillReportFailed(at, attempt, message) : events.deliveryFailed(at, kind, attempt, message));
       // A real incident nobody was paged for: the console and /readyz say so until it is paged.
       if (kind === "mobilise" && !incident.drill) await deps.followup.pagingFailed(incidentId, deps.now());
     }

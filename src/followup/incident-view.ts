@@ -3,13 +3,21 @@ import type { IncidentRecord } from "../incidents/incident-record.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { CaseState, Delivery, FollowupState } from "../store/followup-state.ts";
 import type { MailStore } from "../store/mail-store.ts";
+import { drillReportTarget } from "./drill-report-target.ts";
 
 /** Where each of an incident's jobs stands in its queue ("completed", "delayed", "not-queued"...). */
-export type JobStates = (incidentId: string) => Promise<{ mobilise: string; email: string }>;
+export type JobStates = (incidentId: string) => Promise<{ mobilise: string; email: string; drillReport: string }>;
+
+/**
+ * A drill's report to its partner as the API shows it: `sent` (with `sentAt`, `to`, the text as sent),
+ * `pending` (its job waits for the call to end and the follow-up to settle), `failed`, or `not-applicable`
+ * (a real incident, or a drill without a partner address; `reason` says which).
+ */
+export type DrillReportStatus = Omit<Delivery, "state"> & { state: "sent" | "pending" | "failed" | "not-applicable"; job: string };
 
 /** An incident with what its follow-up did: what the staff API, the console and the workers read. */
 export type IncidentView = IncidentRecord & {
-  followup: { mobilise: Delivery & { job: string }; email: Delivery & { job: string }; case: CaseState };
+  followup: { mobilise: Delivery & { job: string }; email: Delivery & { job: string }; drillReport: DrillReportStatus; case: CaseState };
   /** The case, also at the top level (docs/architecture.md, "Routes"): state and when the hold closes it. */
   case: CaseState;
   /** The mail thread, text only, in order; `sentAt` null while our message waits for its job. */
@@ -37,7 +45,12 @@ export class IncidentViews {
     const facts = thread.filter((m) => m.direction === "in").map((m) => m.facts);
     return {
       ...record,
-      followup: { mobilise: { ...followup.mobilise, job: jobs.mobilise }, email: { ...followup.email, job: jobs.email }, case: followup.case },
+      followup: {
+        mobilise: { ...followup.mobilise, job: jobs.mobilise },
+        email: { ...followup.email, job: jobs.email },
+        drillReport: drillReportStatus(record, followup.drillReport, jobs.drillReport),
+        case: followup.case,
+      },
       case: followup.case,
       thread,
       traceIds: union(facts.map((f) => f.traceIds)),
@@ -51,4 +64,11 @@ export class IncidentViews {
     const views = await Promise.all(ids.map((id) => this.get(id)));
     return views.filter((view): view is IncidentView => view !== null);
   }
+}
+
+function drillReportStatus(record: IncidentRecord, delivery: Delivery, job: string): DrillReportStatus {
+  const target = drillReportTarget(record);
+  if (delivery.sentAt) return { ...delivery, state: "sent", job };
+  if ("notApplicable" in target) return { ...delivery, state: "not-applicable", reason: target.notApplicable, job };
+  return { ...delivery, state: delivery.state === "failed" ? "failed" : "pending", job };
 }

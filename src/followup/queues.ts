@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { CASE_CLOSE_QUEUE, type CaseCloseJob } from "./jobs/case-close.ts";
+import { DRILL_REPORT_QUEUE } from "./jobs/drill-report.ts";
 import { FOLLOWUP_EMAIL_QUEUE } from "./jobs/followup-email.ts";
 import { jobId, type IncidentJob } from "./jobs/incident-job.ts";
 import { MOBILISE_QUEUE } from "./jobs/mobilise.ts";
@@ -21,6 +22,7 @@ export class FollowupQueues {
   readonly caseClose: Queue;
   readonly transcription: Queue;
   readonly threadMail: Queue;
+  readonly drillReport: Queue;
   private readonly jobOptions: JobsOptions;
 
   constructor(connection: Redis, prefix: string, retry: RetryPolicy) {
@@ -30,6 +32,7 @@ export class FollowupQueues {
     this.caseClose = new Queue(CASE_CLOSE_QUEUE, options);
     this.transcription = new Queue(TRANSCRIPTION_QUEUE, options);
     this.threadMail = new Queue(THREAD_MAIL_QUEUE, options);
+    this.drillReport = new Queue(DRILL_REPORT_QUEUE, options);
     // With Redis away the queues emit connection errors; the adds that fail are spooled by the journal.
     for (const queue of this.all()) queue.on("error", () => {});
     this.jobOptions = {
@@ -41,7 +44,7 @@ export class FollowupQueues {
   }
 
   all(): Queue[] {
-    return [this.mobilise, this.email, this.caseClose, this.transcription, this.threadMail];
+    return [this.mobilise, this.email, this.caseClose, this.transcription, this.threadMail, this.drillReport];
   }
 
   /**
@@ -73,6 +76,15 @@ export class FollowupQueues {
     await this.threadMail.add(THREAD_MAIL_QUEUE, job, { ...this.jobOptions, jobId: threadMailJobId(job) });
   }
 
+  /**
+   * A drill's report to its partner, once per incident (the job id), whoever asks and however often: the
+   * follow-up email's job and the acknowledgement's both ask once they are done (see jobs/drill-report.ts).
+   */
+  async enqueueDrillReport(incidentId: string): Promise<void> {
+    const data: IncidentJob = { incidentId };
+    await this.drillReport.add(DRILL_REPORT_QUEUE, data, { ...this.jobOptions, jobId: jobId("drillReport", incidentId) });
+  }
+
   /** Sends a held email now. "missing": the raise has not queued it yet (it is about to). */
   async releaseEmail(incidentId: string): Promise<"released" | "not-held" | "missing"> {
     const job = await this.email.getJob(jobId("email", incidentId));
@@ -99,13 +111,13 @@ export class FollowupQueues {
     if (job && (await job.isDelayed())) await job.remove();
   }
 
-  readonly jobStates = async (incidentId: string): Promise<{ mobilise: string; email: string }> => {
+  readonly jobStates = async (incidentId: string): Promise<{ mobilise: string; email: string; drillReport: string }> => {
     const state = async (queue: Queue, kind: string) => {
       const job = await queue.getJob(jobId(kind, incidentId));
       return job ? await job.getState() : "not-queued";
     };
-    const [mobilise, email] = await Promise.all([state(this.mobilise, "mobilise"), state(this.email, "email")]);
-    return { mobilise, email };
+    const [mobilise, email, drillReport] = await Promise.all([state(this.mobilise, "mobilise"), state(this.email, "email"), state(this.drillReport, "drillReport")]);
+    return { mobilise, email, drillReport };
   };
 
   /**

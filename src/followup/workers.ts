@@ -9,6 +9,7 @@ import type { Timeline } from "../store/timeline.ts";
 import type { CaseDesk } from "./cases.ts";
 import type { IncidentViews } from "./incident-view.ts";
 import { CASE_CLOSE_QUEUE, caseCloseProcessor } from "./jobs/case-close.ts";
+import { DRILL_REPORT_QUEUE, drillReportProcessor } from "./jobs/drill-report.ts";
 import { FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor } from "./jobs/followup-email.ts";
 import { MOBILISE_QUEUE, mobiliseProcessor } from "./jobs/mobilise.ts";
 import { THREAD_MAIL_QUEUE, threadMailProcessor } from "./jobs/thread-mail.ts";
@@ -37,12 +38,14 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
   const supervisor = superviseConnection(connection, log, { name: "workers" });
   // After losing Redis, try again every 2 s rather than BullMQ's 15 s, so a returning Redis is used promptly.
   const options = { connection, prefix, concurrency: 5, runRetryDelay: 2_000 };
+  const queueDrillReport = (id: string) => queues.enqueueDrillReport(id);
   const processors: [string, Processor][] = [
     [MOBILISE_QUEUE, mobiliseProcessor(deps)],
-    [FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor({ ...deps, transport, startHold: (id) => cases.startHold(id) })],
+    [FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor({ ...deps, transport, startHold: (id) => cases.startHold(id), queueDrillReport })],
     [CASE_CLOSE_QUEUE, caseCloseProcessor({ closeIfUnanswered: (id, generation) => cases.closeIfUnanswered(id, generation) })],
     [TRANSCRIPTION_QUEUE, transcriptionProcessor({ ...deps, releaseEmail: (id) => queues.releaseEmail(id) })],
-    [THREAD_MAIL_QUEUE, threadMailProcessor({ ...deps, transport, holdAfterReply: (id, messageId) => cases.holdAfterReply(id, messageId) })],
+    [THREAD_MAIL_QUEUE, threadMailProcessor({ ...deps, transport, holdAfterReply: (id, messageId) => cases.holdAfterReply(id, messageId), queueDrillReport })],
+    [DRILL_REPORT_QUEUE, drillReportProcessor({ ...deps, transport })],
   ];
   const workers = processors.map(([name, processor]) => new Worker(name, processor, options));
   for (const worker of workers) {

@@ -47,6 +47,9 @@ async function api(url: string, path: string, token: string): Promise<any> {
   return response.ok ? response.json() : null;
 }
 
+/** The line marks its drill reports (X-Drill-Report), so they count apart from the follow-up emails. */
+export const isDrillReport = (m: CapturedMail) => m.mail.headers.get("x-drill-report") === "true";
+
 const show = (value: unknown) => (value === null || value === undefined ? "nothing" : typeof value === "string" ? value : JSON.stringify(value));
 
 /** "Margaret (+15550002001), Dennis (+15550002003)": numbers with the schedule's names where it has them. */
@@ -95,16 +98,19 @@ export async function checkCall(expect: Expectation, result: CallResult, url: st
   const emails = expect.emails ?? (expect.incident || expect.email ? 1 : 0);
   if (!target.capture) {
     if (expect.mobilised !== undefined) add("mobilised", expect.mobilised, "not visible on a deployed line", null);
+    if (expect.drillReport) add("drill report", "1 email(s)", "not visible on a deployed line", null);
     if (expect.email || expect.emails !== undefined) add("email", expect.email ?? expect.emails, "not visible on a deployed line", null);
     return checks;
   }
   const capture = target.capture;
   // Read afresh on every probe: what left the line keeps arriving while we wait.
+  const reports = expect.drillReport ? 1 : 0;
   const ours = {
     posts: () => (id ? capture.posts.filter((p) => p.body?.dedup_key === id || p.body?.incident?.id === id) : []),
-    mails: () => (id ? capture.mails.filter((m) => m.mail.subject?.includes(id)) : []),
+    mails: () => (id ? capture.mails.filter((m) => m.mail.subject?.includes(id) && !isDrillReport(m)) : []),
+    reports: () => (id ? capture.mails.filter((m) => m.mail.subject?.includes(id) && isDrillReport(m)) : []),
   };
-  await eventually(() => ours.posts().length >= pages && ours.mails().length >= emails, EFFECT_WAIT_MS);
+  await eventually(() => ours.posts().length >= pages && ours.mails().length >= emails && ours.reports().length >= reports, EFFECT_WAIT_MS);
   await new Promise((resolve) => setTimeout(resolve, DUPLICATE_GRACE_MS));
   const posted = ours.posts();
   const sent = ours.mails();
@@ -112,6 +118,11 @@ export async function checkCall(expect: Expectation, result: CallResult, url: st
   const via = posted.length ? ` via ${[...new Set(posted.map((p) => p.path))].join(", ")}` : "";
   add("mobilised", `${pages} time(s)`, `${posted.length} time(s)${via}${extra(posted.length, pages, "page")}`, posted.length === pages);
   add("emails sent", emails, `${sent.length}${extra(sent.length, emails, "email")}`, sent.length === emails);
+  if (expect.drillReport !== undefined) {
+    const got = ours.reports();
+    const to = got.length ? ` to ${[...new Set(got.flatMap((m) => m.envelopeTo))].join(", ")}` : "";
+    add("drill report", `${reports} email(s)`, `${got.length} email(s)${to}${extra(got.length, reports, "drill report")}`, got.length === reports);
+  }
   if (expect.email) {
     const mail = sent[0];
     if (expect.email.to) add("email to", expect.email.to, mail?.envelopeTo.join(", ") ?? null);

@@ -82,6 +82,11 @@ export const expectationSchema = z
      * the scenario's schedule file. Checked against the numbers the carrier was asked to dial.
      */
     rings: z.array(z.string().min(1)).min(1).max(3).optional(),
+    /**
+     * Whether the partner gets a drill report by email (subject "[DRILL] Drill report INC-…", not counted in
+     * `emails`). Default: true for a drill caller whose partner has an email and a call that raises an incident.
+     */
+    drillReport: z.boolean().optional(),
   })
   .strict();
 export type Expectation = z.infer<typeof expectationSchema>;
@@ -92,7 +97,11 @@ export const callSchema = z
     engineers: z.array(engineerSchema).min(1).max(3),
     expect: expectationSchema,
   })
-  .strict();
+  .strict()
+  .transform((call) => ({
+    ...call,
+    expect: { ...call.expect, drillReport: call.expect.drillReport ?? (call.caller.drill && Boolean(call.caller.partner?.email) && call.expect.incident) },
+  }));
 export type ScenarioCall = z.infer<typeof callSchema>;
 
 /** An instant with its offset: a bare local time would leave the drill's moment to the machine's zone. */

@@ -42,8 +42,8 @@ export type CaseState = z.infer<typeof caseSchema>;
 
 const PAGING_FAILURES_KEPT_MS = 24 * 3600 * 1000;
 
-/** The two deliveries of the follow-up, each recorded once on the incident. */
-export type DeliveryKind = "email" | "mobilise";
+/** The deliveries of the follow-up, each recorded once on the incident (drillReport: a drill's report to its partner). */
+export type DeliveryKind = "email" | "mobilise" | "drillReport";
 
 export class FollowupState {
   private readonly redis: Redis;
@@ -55,11 +55,16 @@ export class FollowupState {
     this.redis = withScripts(redis);
   }
 
-  async read(incidentId: string): Promise<{ email: Delivery; mobilise: Delivery; case: CaseState }> {
+  async read(incidentId: string): Promise<{ email: Delivery; mobilise: Delivery; drillReport: Delivery; case: CaseState }> {
     const hash = await this.redis.hgetall(this.keys.incident(incidentId));
     const section = (name: string) =>
       Object.fromEntries(Object.entries(hash).filter(([key]) => key.startsWith(`${name}:`)).map(([key, value]) => [key.slice(name.length + 1), value]));
-    return { email: deliverySchema.parse(section("email")), mobilise: deliverySchema.parse(section("mobilise")), case: caseSchema.parse(section("case")) };
+    return {
+      email: deliverySchema.parse(section("email")),
+      mobilise: deliverySchema.parse(section("mobilise")),
+      drillReport: deliverySchema.parse(section("drillReport")),
+      case: caseSchema.parse(section("case")),
+    };
   }
 
   async write(incidentId: string, section: DeliveryKind | "case", fields: Record<string, string | number>): Promise<void> {

@@ -126,3 +126,15 @@ describe("drilling the on-call: at, schedule, overrides, rings", () => {
     expect(refusal(() => loadScenarioFile(empty))).toBe(`${empty}: holds no scenario (the file is empty)`);
   });
 });
+
+describe("the drill report expectation", () => {
+  it("defaults to one report for a drill caller whose partner has an email and whose call raises an incident, else none", () => {
+    const scenario = (caller: string, expect = "{ outcome: abandoned }") =>
+      loadScenario(file(`report-${Math.random().toString(36).slice(2)}.yaml`, `name: r\ncalls:\n  - caller: ${caller}\n    engineers: [{ does: no-answer }]\n    expect: ${expect}\n`)).calls[0]!.expect.drillReport;
+    expect(scenario(`{ number: "+15557770001", partner: { name: Acme, email: it@acme.test } }`)).toBe(true);
+    expect(scenario(`{ number: "+15557770001", drill: false, partner: { name: Acme, email: it@acme.test } }`)).toBe(false);
+    expect(scenario(`{ number: "+15557770001", partner: { name: Acme } }`)).toBe(false);
+    expect(scenario(`{ number: "+15557770001", partner: { name: Acme, email: it@acme.test } }`, "{ incident: false }")).toBe(false);
+    expect(scenario(`{ number: "+15557770001" }`, "{ drillReport: true }")).toBe(true);
+  });
+});

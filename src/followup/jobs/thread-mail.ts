@@ -7,7 +7,9 @@ import type { Config } from "../../config.ts";
 import type { MailStore } from "../../store/mail-store.ts";
 import type { Timeline } from "../../store/timeline.ts";
 import { recordPatiently } from "../deliver.ts";
+import { drillReportTarget } from "../drill-report-target.ts";
 import type { IncidentView } from "../incident-view.ts";
+import { sendFromLine } from "../outgoing.ts";
 import { composeAcknowledgement, composeClosing, messageDomain } from "../thread-message.ts";
 
 /**
@@ -37,6 +39,8 @@ export interface ThreadMailDeps {
   timeline: Timeline;
   /** A staff reply left: the case waits for the partner from now (the case desk). */
   holdAfterReply(incidentId: string, messageId: string): Promise<void>;
+  /** A drill email's report to its sender, asked for once the acknowledgement is sent (jobs/drill-report.ts). */
+  queueDrillReport(incidentId: string): Promise<void>;
   now: () => Date;
 }
 
@@ -58,10 +62,8 @@ export function threadMailProcessor(deps: ThreadMailDeps): Processor {
       return { skipped: "no partner address to write to" };
     }
     if (!(await mail.sentAt(incident.id, message.messageId))) {
-      await transport.sendMail({
-        from: config.FOLLOWUP_FROM,
+      await sendFromLine(transport, config, {
         to: message.to,
-        replyTo: config.SUPPORT_EMAIL,
         subject: message.subject,
         text: message.text,
         messageId: message.messageId,
@@ -87,6 +89,7 @@ export function threadMailProcessor(deps: ThreadMailDeps): Processor {
           : mailTimeline.closingSent(at, message.to, data.generation);
     await timeline.append(incident.subjectId, event);
     if (data.kind === "reply") await deps.holdAfterReply(incident.id, message.messageId);
+    if (data.kind === "ack" && !("notApplicable" in drillReportTarget(incident))) await deps.queueDrillReport(incident.id);
     return { sent: message.messageId, to: message.to };
   };
 }
