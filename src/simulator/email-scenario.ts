@@ -34,10 +34,13 @@ export const partId = z.string().regex(/^[A-Za-z][\w-]{0,39}$/, "an id: a letter
 
 // RFC 5322 field names; the ones the simulator writes itself cannot be overridden from a scenario.
 const OWN_HEADERS = ["from", "to", "subject", "message-id", "in-reply-to", "references", "date"];
-const headerName = z
-  .string()
-  .regex(/^[!-9;-~]+$/, "a header name (printable ASCII, no colon or space)")
-  .refine((name) => !OWN_HEADERS.includes(name.toLowerCase()), { message: `set by the simulator: ${OWN_HEADERS.join(", ")} (use from, subject, replyTo)` });
+// Checked per entry (not as the record's key schema, whose message zod replaces with "Invalid key in record").
+const headers = z.record(z.string(), z.string()).superRefine((record, context) => {
+  for (const name of Object.keys(record)) {
+    if (!/^[!-9;-~]+$/.test(name)) context.addIssue({ code: "custom", path: [name], message: "a header name (printable ASCII, no colon or space)" });
+    else if (OWN_HEADERS.includes(name.toLowerCase())) context.addIssue({ code: "custom", path: [name], message: `set by the simulator: ${OWN_HEADERS.join(", ")} (use from, subject, replyTo)` });
+  }
+});
 
 export const caseStates = ["open", "awaiting-reply", "partner-replied", "closed"] as const;
 
@@ -85,7 +88,7 @@ export const emailSchema = z
     replyTo: partId.optional(),
     /** When it is delivered, on the line's clock: virtual seconds (or a duration) after the scenario's start. */
     at: virtualSeconds.default(0),
-    headers: z.record(headerName, z.string()).default({}),
+    headers: headers.default({}),
     expect: emailExpectationSchema.default({ traceIds: [], incident: true }),
   })
   .strict()
