@@ -63,6 +63,11 @@ export async function deliverEmail(door: MailDoor, email: ScenarioEmail, parent:
 /** "73 h 0 min", "12.5 s": a span of virtual time, for the report. */
 export function span(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  // Rounded whole first, so 72 h 59.99 min reads 73 h 0 min.
+  if (seconds < 3600) {
+    const whole = Math.round(seconds);
+    return whole < 3600 ? `${Math.floor(whole / 60)} min ${whole % 60} s` : "1 h 0 min";
+  }
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
