@@ -2,7 +2,7 @@ import type { Check, DrillTarget } from "./checks.ts";
 import { EFFECT_WAIT_MS } from "./checks.ts";
 import type { ScenarioEmail } from "./email-scenario.ts";
 import { answersTo, checkBefore, checkEmail, ourMails, readIncident, referencesOf, type PartIncident } from "./mail-checks.ts";
-import { deliverEmail, span, type Delivery, type Parent } from "./mail.ts";
+import { deliverEmail, drillMessageId, span, type Delivery, type Parent } from "./mail.ts";
 import type { Scenario } from "./scenario.ts";
 import { eventually } from "./wait.ts";
 
@@ -41,7 +41,11 @@ export function mailSkipReason(scenario: Scenario, target: DrillTarget, line?: s
 
 const order = (emails: readonly ScenarioEmail[]) => emails.map((email, index) => ({ email, index })).sort((a, b) => a.email.at - b.email.at || a.index - b.index);
 
-export async function runEmails(scenario: Scenario, url: string, target: DrillTarget, calls: readonly CallDone[]): Promise<EmailReport[]> {
+/**
+ * `redeliver` (chaos runs): every email is delivered twice with one Message-ID, as an MTA does when the
+ * line's 250 was lost on the way; the line must answer the same and do nothing more.
+ */
+export async function runEmails(scenario: Scenario, url: string, target: DrillTarget, calls: readonly CallDone[], { redeliver = false } = {}): Promise<EmailReport[]> {
   const door = target.mailDoor!(url)!;
   const callIds = new Map(scenario.calls.flatMap((call, i) => (call.id ? [[call.id, i] as const] : [])));
   const delivered = new Map<string, Delivery>();
@@ -115,9 +119,14 @@ export async function runEmails(scenario: Scenario, url: string, target: DrillTa
       }
     }
     note(`delivered over SMTP to ${door.to} at ${door.host}:${door.port}: From ${email.from}, Subject "${email.subject}"${parent ? `, In-Reply-To ${parent.messageId}` : ""}${Object.keys(email.headers).length ? `, ${Object.entries(email.headers).map(([k, v]) => `${k}: ${v}`).join(", ")}` : ""}`);
-    const delivery = await deliverEmail(door, email, parent);
+    const delivery = await deliverEmail(door, email, parent, drillMessageId(email));
     if (email.id) delivered.set(email.id, delivery);
     note(`line answered ${delivery.code || "nothing"}: ${delivery.response}`);
+    if (redeliver) {
+      const again = await deliverEmail(door, email, parent, delivery.messageId);
+      note(`delivered again with the same Message-ID (a lost 250): line answered ${again.code || "nothing"}: ${again.response}`);
+      checks.push({ name: "redelivery", ok: again.code === 250 && again.incidentId === delivery.incidentId, expected: `250, the same incident (${delivery.incidentId ?? "none"})`, actual: `${again.code || "no answer"}, ${again.incidentId ?? "no incident"}` });
+    }
     const outcome = await checkEmail(email, delivery, url, target, partIncident);
     const seen = outcome.incident;
     if (seen) note(`line: ${seen.id} ${seen.severity ?? ""}, case ${seen.case?.state ?? "?"}${seen.traceIds?.length ? `, trace ids ${seen.traceIds.join(", ")}` : ""}`);

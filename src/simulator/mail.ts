@@ -29,9 +29,13 @@ const INCIDENT_IN_ANSWER = /\((INC-\d{8}-[0-9A-F]{8})\)/;
 // A delivery that takes longer has stalled: a real MTA would give up and retry later; a drill reports it.
 const SMTP_TIMEOUT_MS = 10_000;
 
-export async function deliverEmail(door: MailDoor, email: ScenarioEmail, parent: Parent | null): Promise<Delivery> {
-  const domain = email.from.split("@")[1]!;
-  const messageId = `<drill-${randomBytes(8).toString("hex")}${email.id ? `.${email.id}` : ""}@${domain}>`;
+/** A fresh Message-ID per delivery of a scenario email (each run of a scenario is new mail to the line). */
+export function drillMessageId(email: ScenarioEmail): string {
+  return `<drill-${randomBytes(8).toString("hex")}${email.id ? `.${email.id}` : ""}@${email.from.split("@")[1]!}>`;
+}
+
+/** Delivers the email; the same `messageId` again is a redelivery, as an MTA makes when a 250 was lost. */
+export async function deliverEmail(door: MailDoor, email: ScenarioEmail, parent: Parent | null, messageId: string): Promise<Delivery> {
   const transport = nodemailer.createTransport({
     host: door.host,
     port: door.port,

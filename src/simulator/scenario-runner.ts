@@ -109,7 +109,7 @@ export async function runScenario(scenario: Scenario, target: DrillTarget, varia
   // The calls of one scenario are placed at once: that is how "two callers at once" is drilled. Emails go
   // meanwhile, each at its moment; one replying to a call waits for that call's follow-up.
   const placed = scenario.calls.map((call) => runCall(call, set.url, target, variation, scenario.phoneBook));
-  const mailed = scenario.emails.length ? runEmails(scenario, set.url, target, placed) : Promise.resolve([]);
+  const mailed = scenario.emails.length ? runEmails(scenario, set.url, target, placed, { redeliver: variation.replay }) : Promise.resolve([]);
   const [calls, emails] = await Promise.all([Promise.all(placed), mailed]);
   const passed = calls.every((c) => c.passed) && emails.every((e) => e.passed);
   return { ...reportBase(scenario), passed, calls, ...(emails.length && { emails }), realMs: Date.now() - started };

@@ -172,6 +172,17 @@ emails:
   });
 });
 
+describe("chaos", () => {
+  it("delivers every email twice with one Message-ID: one incident, one acknowledgement, one page", async () => {
+    const report = await runDrill(loadScenarios([MAIL_DRILLS[0]!]), stack.target, "test", undefined, { seed: 1, orders: "all" });
+    expect(failuresOf(report)).toEqual([]);
+    const [email] = report.scenarios[0]!.emails!;
+    expect(email!.checks.find((c) => c.name === "redelivery")).toMatchObject({ ok: true, actual: `250, ${email!.incidentId}` });
+    expect(mails().filter((m) => m.mail.inReplyTo === email!.messageId)).toHaveLength(1);
+    expect(pagesOf(email!.incidentId!)).toHaveLength(1);
+  });
+});
+
 describe("mail scenarios against a deployed line", () => {
   it("are skipped with the reason without --smtp, and when they need the line's clock moved", async () => {
     const { mailDoor: _door, advanceClock: _clock, ...deployed } = stack.target;
