@@ -2,12 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { drillCommand } from "../../src/drill/command.ts";
 import { startLocalStack } from "../../src/drill/local.ts";
+import { startSmtpCapture } from "../../src/simulator/capture.ts";
 import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
 import { htmlReport, jsonReport, junitReport, textReport } from "../../src/simulator/report.ts";
 import { runDrill, type DrillReport, type ScenarioReport } from "../../src/simulator/scenario-runner.ts";
 import { loadScenario, loadScenarios } from "../../src/simulator/scenario.ts";
+import { ACCOUNT_SID, AUTH_TOKEN, CONSOLE_TOKEN, startTestLine } from "../helpers/line.ts";
 import { REDIS_URL } from "../helpers/redis.ts";
 
 /** Mail drills through the real runner: the local drill line's SMTP listener, real Redis, real SMTP out. */
@@ -190,5 +193,48 @@ describe("mail scenarios against a deployed line", () => {
     expect(without.scenarios[0]).toMatchObject({ passed: true, skipped: expect.stringContaining("pass --smtp HOST:PORT") });
     const withDoor = await runDrill(loadScenarios([MAIL_DRILLS[3]!]), { ...deployed, mailDoor: () => ({ host: "127.0.0.1", port: 1, to: "support@platform.example" }), capture: null, controlsOnCall: false, controlsStatusPage: false }, "deployed");
     expect(withDoor.scenarios[0]!.skipped).toBe("moves the line's clock (an email at +73 h 0 min), which a drill cannot do on a deployed line");
+  });
+});
+
+describe("npm run drill --target --smtp", () => {
+  it("delivers to the deployed line's listener, threads by its API, and refuses senders it would take as real", async () => {
+    const outbox = await startSmtpCapture();
+    const deployed = await startTestLine("drill-mail-target", {
+      publicIsLocal: true,
+      workers: true,
+      env: { INBOUND_SMTP_PORT: "0", SUPPORT_EMAIL: "help@line.example", DRILL_SENDERS: "billing@hooli.example", SMTP_URL: outbox.url, FOLLOWUP_RETRY_DELAY_MS: "100" },
+    });
+    const saved = { sid: process.env.TWILIO_ACCOUNT_SID, token: process.env.TWILIO_AUTH_TOKEN };
+    process.env.TWILIO_ACCOUNT_SID = ACCOUNT_SID;
+    process.env.TWILIO_AUTH_TOKEN = AUTH_TOKEN;
+    const out = join(dir, "target.json");
+    const spy = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const options = { lineNumber: "+15550009999", transcripts: false, target: deployed.line.url, token: CONSOLE_TOKEN, report: [`json:${out}`] };
+      const code = await drillCommand([MAIL_DRILLS[4]!, MAIL_DRILLS[0]!, MAIL_DRILLS[3]!], { ...options, smtp: `127.0.0.1:${deployed.line.smtp!.port}`, mailTo: "help@line.example" });
+      const report = JSON.parse(readFileSync(out, "utf8")) as DrillReport;
+      expect(failuresOf(report)).toEqual([]);
+      expect(code).toBe(0);
+      const [loop, urgent, late] = report.scenarios;
+      expect(urgent!.skipped).toBe("would be real mail from ops@acme.example (not in the line's DRILL_SENDERS: urgent mail would page the on-call); pass --allow-real to send it");
+      expect(late!.skipped).toBe("moves the line's clock (an email at +73 h 0 min), which a drill cannot do on a deployed line");
+      // The out-of-office replied to the acknowledgement the deployed line's thread shows as sent.
+      const [question, autoReply] = loop!.emails!;
+      const ack = outbox.messages.find((m) => m.mail.inReplyTo === question!.messageId)!;
+      expect(autoReply!.events.map((e) => e.text).join("\n")).toContain(`In-Reply-To ${ack.mail.messageId}`);
+      expect(question!.checks.find((c) => c.name === "acknowledged")).toMatchObject({ ok: null, actual: "not visible on a deployed line" });
+      expect(question!.checks.find((c) => c.name === "severity")).toMatchObject({ ok: true, actual: "SEV3" });
+      expect(outbox.messages).toHaveLength(1);
+
+      expect(await drillCommand([MAIL_DRILLS[4]!], options)).toBe(0);
+      expect(JSON.parse(readFileSync(out, "utf8")).scenarios[0].skipped).toContain("pass --smtp HOST:PORT");
+      expect(await drillCommand([MAIL_DRILLS[4]!], { ...options, smtp: "nowhere" })).toBe(2);
+    } finally {
+      spy.mockRestore();
+      process.env.TWILIO_ACCOUNT_SID = saved.sid;
+      process.env.TWILIO_AUTH_TOKEN = saved.token;
+      await deployed.stop();
+      await outbox.close();
+    }
   });
 });
