@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseDuration } from "../../src/simulator/email-scenario.ts";
+import { span } from "../../src/simulator/mail.ts";
 import { loadScenario, loadScenarioFile, loadScenarios, ScenarioError } from "../../src/simulator/scenario.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "el-scenarios-"));
@@ -177,6 +179,12 @@ describe("emails in a scenario", () => {
     expect(refusal(() => loadScenario(state))).toMatch(new RegExp(`at emails\\.0\\.expect\\.caseState: .*"open"\\|"awaiting-reply"\\|"partner-replied"\\|"closed"`));
     const before = mailScenario("before.json", [{ ...base, expect: { before: { caseState: "closed" } } }]);
     expect(refusal(() => loadScenario(before))).toBe(`${before}: at emails.0.expect.before: needs replyTo: it is the state of the incident the mail replies to`);
+  });
+
+  it("reads at: durations as people write them, and prints spans rounded whole", () => {
+    expect(["90s", "20m", "73h", "1h30m", "2d", "1.5h", "0s"].map(parseDuration)).toEqual([90, 1200, 262800, 5400, 172800, 5400, 0]);
+    expect(["73 hours", "h", "", "5", "-1h", "1m2h"].map(parseDuration)).toEqual([null, null, null, null, null, null]);
+    expect([12.34, 90, 3599.6, 73 * 3600 - 0.5, 71 * 3600 + 1799].map(span)).toEqual(["12.3 s", "1 min 30 s", "1 h 0 min", "73 h 0 min", "71 h 30 min"]);
   });
 
   it("refuses a scenario with neither calls nor emails", () => {
