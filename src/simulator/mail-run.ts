@@ -131,7 +131,8 @@ export async function runEmails(scenario: Scenario, url: string, target: DrillTa
     const seen = outcome.incident;
     if (seen) note(`line: ${seen.id} ${seen.severity ?? ""}, case ${seen.case?.state ?? "?"}${seen.traceIds?.length ? `, trace ids ${seen.traceIds.join(", ")}` : ""}`);
     for (const sent of outcome.answers) note(`line sent "${sent.mail.subject}" to ${sent.envelopeTo.join(", ")} in reply`);
-    if (outcome.pages) note(outcome.pages.length ? `line paged ${outcome.pages.length} time(s) for ${delivery.incidentId} via ${[...new Set(outcome.pages.map((p) => p.path))].join(", ")}` : "line paged nobody for it");
+    // The incident's pages in all (a call's incident that a reply joined counts the call's page).
+    if (outcome.pages) note(!delivery.incidentId ? "line paged nobody (no incident)" : outcome.pages.length ? `pages for ${delivery.incidentId} in all: ${outcome.pages.length}, via ${[...new Set(outcome.pages.map((p) => p.path))].join(", ")}` : `pages for ${delivery.incidentId}: none`);
     reports[index] = report(delivery, outcome.checks);
   }
   return reports;

@@ -105,7 +105,7 @@ describe("the bundled mail drills", () => {
     expect(text).toMatch(/email outage from ops@acme\.example at \+0\.0 s: "URGENT: every checkout answers 502" → INC-/);
     expect(text).toContain("delivered over SMTP to support@platform.example");
     expect(text).toContain("✔ acknowledgement says: x-trace-id");
-    expect(text).toMatch(/line paged 1 time\(s\) for INC-\S+ via \/drill/);
+    expect(text).toMatch(/pages for INC-\S+ in all: 1, via \/drill/);
     expect(JSON.parse(jsonReport(report)).scenarios.find((s: ScenarioReport) => s.file === MAIL_DRILLS[0]).emails[0]).toMatchObject({ from: "ops@acme.example", delivery: { code: 250 } });
     const junit = new XMLParser({ ignoreAttributes: false }).parse(junitReport({ ...report, scenarios: [byFile(report, MAIL_DRILLS[4]!)] }));
     expect(junit.testsuites.testsuite["@_tests"]).toBe("3");
