@@ -85,6 +85,8 @@ program
   .option("--no-transcripts", "leave the transcripts out of the printed report")
   .option("--publish <url>", "post the report to that line's console (drill results page); needs --token")
   .option("--allow-real", "with --target: also place scenarios whose callers the line does not treat as drills (REAL calls: they page the on-call and email partners)")
+  .option("--smtp <host:port>", "with --target: the deployed line's SMTP listener (INBOUND_SMTP_PORT), where scenario emails are delivered; without it they are skipped")
+  .option("--mail-to <address>", "with --smtp: the address the line takes mail for (its SUPPORT_EMAIL)")
   .option("--chaos", "run each scenario once per order of its end-of-call callbacks, every webhook sent twice")
   .option("--seed <n>", "with --chaos: the seed that picks a subset of orders (printed when not given)")
   .option("--orders <all|n>", "with --chaos: every order (all, the default) or at most n per scenario")

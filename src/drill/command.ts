@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname } from "node:path";
+import type { MailDoor } from "../simulator/checks.ts";
 import type { ChaosOptions, DrillReport, DrillTarget } from "../simulator/scenario-runner.ts";
 import { runDrill } from "../simulator/scenario-runner.ts";
 import { runLoad, loadReportText } from "../simulator/load.ts";
@@ -18,6 +19,8 @@ export interface DrillOptions {
   publish?: string;
   allowReal?: boolean;
   chaos?: boolean;
+  smtp?: string;
+  mailTo?: string;
   seed?: string;
   orders?: string;
 }
@@ -51,7 +54,10 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
     if (scenarios.length === 0) return usage(`no scenario files found in ${paths.join(", ") || "drills"}`);
   }
 
-  const remote = options.target ? await remoteTarget(options) : null;
+  if ((options.smtp || options.mailTo) && !options.target) return usage("--smtp and --mail-to go with --target: a local drill delivers its emails to the line it starts");
+  const door = mailDoorOption(options);
+  if (typeof door === "string") return usage(door);
+  const remote = options.target ? await remoteTarget(options, door) : null;
   if (typeof remote === "string") return usage(remote);
   if (remote && load && !remote.drillCallers?.length && !options.allowReal) {
     return usage(`${options.target} treats no number as a drill caller: load mode would place real calls (set DRILL_CALLERS on the line, or pass --allow-real)`);
@@ -177,7 +183,7 @@ async function publish(report: DrillReport, url: string, token: string | undefin
  * anything is dialled: a scenario call from any other number would page the real on-call and email the
  * partner [URGENT]. Such scenarios are skipped, and said so, unless --allow-real.
  */
-async function preflight(url: string, token: string): Promise<{ drillCallers: string[] } | string> {
+async function preflight(url: string, token: string): Promise<{ drillCallers: string[]; drillSenders: string[] } | string> {
   let response: Response;
   try {
     response = await fetch(`${url}/api/drill/preflight`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
@@ -185,16 +191,31 @@ async function preflight(url: string, token: string): Promise<{ drillCallers: st
     return `cannot reach ${url} for the drill preflight: ${(error as Error).message}`;
   }
   if (!response.ok) return `the drill preflight at ${url} answered HTTP ${response.status}${response.status === 401 ? ": check --token (the line's CONSOLE_TOKEN)" : ""}`;
-  const body = (await response.json().catch(() => null)) as { drillCallers?: unknown } | null;
+  const body = (await response.json().catch(() => null)) as { drillCallers?: unknown; drillSenders?: unknown } | null;
   if (!Array.isArray(body?.drillCallers)) return `the drill preflight at ${url} answered something else than a list of drill callers`;
-  return { drillCallers: body.drillCallers.map(String) };
+  return { drillCallers: body.drillCallers.map(String), drillSenders: Array.isArray(body.drillSenders) ? body.drillSenders.map((s) => String(s).toLowerCase()) : [] };
 }
 
 function realCallers(scenario: Scenario, drillCallers: readonly string[]): string[] {
   return scenario.calls.map((call) => call.caller.number).filter((number) => !drillCallers.includes(number));
 }
 
-async function remoteTarget(options: DrillOptions): Promise<DrillTarget | string> {
+/** Senders of the scenario's emails the line does not treat as drills: their mail would page for real. */
+function realSenders(scenario: Scenario, drillSenders: readonly string[]): string[] {
+  return [...new Set(scenario.emails.map((email) => email.from.toLowerCase()).filter((from) => !drillSenders.includes(from)))];
+}
+
+/** `--smtp HOST:PORT --mail-to ADDRESS`: where a deployed line takes mail; null without --smtp. */
+function mailDoorOption(options: DrillOptions): MailDoor | null | string {
+  if (!options.smtp) return options.mailTo ? "--mail-to goes with --smtp HOST:PORT" : null;
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(options.smtp);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) return `--smtp takes HOST:PORT of the line's SMTP listener, not "${options.smtp}"`;
+  if (!options.mailTo || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(options.mailTo)) return "--smtp needs --mail-to ADDRESS: the address the line takes mail for (its SUPPORT_EMAIL)";
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port, to: options.mailTo };
+}
+
+async function remoteTarget(options: DrillOptions, door: MailDoor | null): Promise<DrillTarget | string> {
   const authToken = process.env.TWILIO_AUTH_TOKEN;
   const accountSid = process.env.TWILIO_ACCOUNT_SID;
   if (!options.token) return "--target needs --token (the line's CONSOLE_TOKEN) to read outcomes and incidents";
@@ -204,9 +225,12 @@ async function remoteTarget(options: DrillOptions): Promise<DrillTarget | string
   if (typeof checked === "string") return checked;
   console.log(`${url} treats ${checked.drillCallers.length} number(s) as drill callers${options.allowReal ? "; --allow-real: calls from other numbers are placed as REAL calls" : ""}`);
   const refuse = (scenario: Scenario) => {
+    if (options.allowReal) return null;
     const real = realCallers(scenario, checked.drillCallers);
-    if (!real.length || options.allowReal) return null;
-    return `would be a real call from ${real.join(", ")} (not a drill caller on this line: it would page the on-call and email the partner); pass --allow-real to place it`;
+    if (real.length) return `would be a real call from ${real.join(", ")} (not a drill caller on this line: it would page the on-call and email the partner); pass --allow-real to place it`;
+    const senders = realSenders(scenario, checked.drillSenders);
+    if (senders.length) return `would be real mail from ${senders.join(", ")} (not in the line's DRILL_SENDERS: urgent mail would page the on-call); pass --allow-real to send it`;
+    return null;
   };
   return {
     refuse,
@@ -219,6 +243,7 @@ async function remoteTarget(options: DrillOptions): Promise<DrillTarget | string
     capture: null,
     controlsStatusPage: false,
     controlsOnCall: false,
+    ...(door && { mailDoor: () => door }),
   };
 }
 

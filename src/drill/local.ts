@@ -9,6 +9,7 @@ import { startLine, type RunningLine } from "../server.ts";
 import { createServices, startServiceWorkers } from "../services.ts";
 import { startSmtpCapture, startStatusPage, startWebhookCapture } from "../simulator/capture.ts";
 import type { DrillTarget } from "../simulator/scenario-runner.ts";
+import { span } from "../simulator/mail.ts";
 import type { Scenario } from "../simulator/scenario.ts";
 
 /** The caller's variables the drill's line keeps: where Redis is (a URL, Cluster seeds or Sentinels). */
@@ -18,6 +19,9 @@ const redisEnv = (env: Record<string, string | undefined>) =>
 
 export const LOCAL_ROSTER = "Ada=+15550001001,Grace=+15550001002,Linus=+15550001003";
 const LINE_NUMBER = "+15550009999";
+const SUPPORT_EMAIL = "support@platform.example";
+// How long the drill waits for a promoted close job to run (real time): a worker takes it at once.
+const DUE_JOB_WAIT_MS = 5_000;
 
 /**
  * A whole line on this machine for a drill: the line's HTTP server and its workers on free ports, their own
@@ -45,7 +49,7 @@ export async function startLocalStack(options: { env: Record<string, string | un
     SMTP_URL: smtp.url,
     MOBILISE_WEBHOOK_URL: `${hook.base}/oncall`,
     MOBILISE_DRILL_WEBHOOK_URL: `${hook.base}/drill`,
-    SUPPORT_EMAIL: "support@platform.example",
+    SUPPORT_EMAIL,
     FOLLOWUP_FROM: "Emergency line <oncall@platform.example>",
     // The simulator delivers transcriptions right after the call; waiting longer would only slow the drill.
     TRANSCRIPTION_WAIT_SECONDS: "5",
@@ -73,18 +77,22 @@ export async function startLocalStack(options: { env: Record<string, string | un
   const lines: RunningLine[] = [];
   const ownPrefixes: string[] = [];
   const clocks = new Map<string, ScenarioClock>();
+  const running = new Map<string, RunningLine>();
   let started = 0;
 
   async function lineFor(scenario: Scenario): Promise<string> {
     // Taken before any await: scenarios start concurrently and each needs its own files and page.
     const key = String(started++);
     const callers = scenario.calls.map((call) => call.caller);
+    const mail = scenario.emails.length > 0;
     const partnersFile = join(dir, `partners-${key}.json`);
     writeFileSync(partnersFile, JSON.stringify(Object.fromEntries(callers.filter((c) => c.partner).map((c) => [c.number, c.partner]))));
-    const ownLine = scenario.at !== undefined || scenario.schedule !== undefined || scenario.overrides.length > 0;
+    // A mail scenario's line has its own workers too: their Message-ID domain (its PUBLIC_BASE_URL's host)
+    // is what replies thread by, and its clock (moved on for a later email's at:) is theirs.
+    const ownLine = scenario.at !== undefined || scenario.schedule !== undefined || scenario.overrides.length > 0 || mail;
     const linePrefix = ownLine ? `${prefix.slice(0, -1)}.${key}:` : prefix;
     if (ownLine) ownPrefixes.push(linePrefix);
-    const clock = scenario.at ? new ScenarioClock(Date.parse(scenario.at)) : null;
+    const clock = scenario.at ? new ScenarioClock(Date.parse(scenario.at)) : mail ? new ScenarioClock(Date.now()) : null;
     const line = await startLine({
       config: (port) =>
         loadConfig(
@@ -97,6 +105,11 @@ export async function startLocalStack(options: { env: Record<string, string | un
             SPOOL_FILE: join(dir, `spool-${key}.jsonl`),
             REDIS_PREFIX: linePrefix,
             ...(scenario.schedule && { SCHEDULE_FILE: scenario.schedule }),
+            // The line's own SMTP listener on a free port, taking mail for SUPPORT_EMAIL as an MX would.
+            ...(mail && {
+              INBOUND_SMTP_PORT: "0",
+              DRILL_SENDERS: [...new Set(scenario.emails.filter((e) => e.drill).map((e) => e.from.toLowerCase()))].join(","),
+            }),
           }),
         ),
       redis,
@@ -108,6 +121,7 @@ export async function startLocalStack(options: { env: Record<string, string | un
       now: clock ? () => clock.now() : undefined,
     });
     lines.push(line);
+    running.set(line.url, line);
     if (clock) clocks.set(line.url, clock);
     return line.url;
   }
@@ -122,6 +136,17 @@ export async function startLocalStack(options: { env: Record<string, string | un
     controlsStatusPage: true,
     controlsOnCall: true,
     rewind: (line) => clocks.get(line)?.rewind(),
+    mailDoor: (line) => {
+      const smtpPort = running.get(line)?.smtp?.port;
+      return smtpPort === undefined ? null : { host: "127.0.0.1", port: smtpPort, to: SUPPORT_EMAIL };
+    },
+    advanceClock: async (line, seconds) => {
+      const clock = clocks.get(line);
+      const own = running.get(line);
+      if (!clock || !own) throw new Error(`the line at ${line} has no clock of its own to move`);
+      const moved = clock.advanceTo(seconds);
+      return `${moved}; ${await runDueCloses(own)}`;
+    },
   };
 
   return {
@@ -140,17 +165,49 @@ export async function startLocalStack(options: { env: Record<string, string | un
   };
 }
 
-/** A line's clock for a scenario with `at:`: that instant plus the real time elapsed since the last rewind. */
-class ScenarioClock {
+/**
+ * The case holds that are due on the line's clock, run now: every delayed close job is promoted, and each
+ * checks its own deadline against the line's clock (src/followup/jobs/case-close.ts), so one not yet due
+ * goes back to waiting; this waits (bounded) until each has run or waits again.
+ */
+async function runDueCloses(line: RunningLine): Promise<string> {
+  const jobs = await line.queues.caseClose.getDelayed();
+  await Promise.all(jobs.map((job) => job.promote()));
+  const deadline = Date.now() + DUE_JOB_WAIT_MS;
+  const states = async () => Promise.all(jobs.map(async (job) => (await line.queues.caseClose.getJob(job.id!))?.getState() ?? "removed"));
+  let seen = await states();
+  while (seen.some((state) => ["waiting", "active", "prioritized"].includes(state)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    seen = await states();
+  }
+  const count = (state: string) => seen.filter((s) => s === state).length;
+  return jobs.length ? `${jobs.length} pending case-close job(s) run: ${count("completed")} done, ${count("delayed")} not due yet` : "no case hold pending";
+}
+
+/**
+ * A drill line's own clock: `at` (the scenario's instant, or the line's start) plus the real time elapsed
+ * since the last rewind, plus the jumps a later email's `at:` made.
+ */
+export class ScenarioClock {
   private origin = Date.now();
+  private jumped = 0;
 
   constructor(private readonly at: number) {}
 
   now(): Date {
-    return new Date(this.at + (Date.now() - this.origin));
+    return new Date(this.at + (Date.now() - this.origin) + this.jumped);
   }
 
   rewind(): void {
     this.origin = Date.now();
+    this.jumped = 0;
+  }
+
+  /** Jumps to `seconds` after the start unless the clock is past it already (it never runs back here). */
+  advanceTo(seconds: number): string {
+    const ahead = this.at + seconds * 1000 - this.now().getTime();
+    if (ahead > 0) this.jumped += ahead;
+    const at = (this.now().getTime() - this.at) / 1000;
+    return ahead > 0 ? `line clock moved on ${span(ahead / 1000)} to +${span(at)}` : `line clock already at +${span(at)}`;
   }
 }

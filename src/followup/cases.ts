@@ -121,6 +121,16 @@ export class CaseDesk {
     return closed;
   }
 
+  /**
+   * Time left of the hold `generation` on the line's clock; 0 when it is not the current hold or has no
+   * deadline (closeIfUnanswered then decides, as before).
+   */
+  async dueInMs(incidentId: string, generation: number): Promise<number> {
+    const current = (await this.deps.followup.read(incidentId)).case;
+    if (current.generation !== generation || !current.closesAt) return 0;
+    return Math.max(0, Date.parse(current.closesAt) - this.deps.now().getTime());
+  }
+
   private async callSid(incidentId: string): Promise<string> {
     // A call's CallSid, or an email case's key: whose timeline the case's events go on.
     const subject = await this.deps.incidents.subjectOf(incidentId);

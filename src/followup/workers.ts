@@ -42,7 +42,7 @@ export function startWorkers(deps: WorkerDeps): { close(): Promise<void>; worker
   const processors: [string, Processor][] = [
     [MOBILISE_QUEUE, mobiliseProcessor(deps)],
     [FOLLOWUP_EMAIL_QUEUE, followupEmailProcessor({ ...deps, transport, startHold: (id) => cases.startHold(id), queueDrillReport })],
-    [CASE_CLOSE_QUEUE, caseCloseProcessor({ closeIfUnanswered: (id, generation) => cases.closeIfUnanswered(id, generation) })],
+    [CASE_CLOSE_QUEUE, caseCloseProcessor({ closeIfUnanswered: (id, generation) => cases.closeIfUnanswered(id, generation), dueInMs: (id, generation) => cases.dueInMs(id, generation) })],
     [TRANSCRIPTION_QUEUE, transcriptionProcessor({ ...deps, releaseEmail: (id) => queues.releaseEmail(id) })],
     [THREAD_MAIL_QUEUE, threadMailProcessor({ ...deps, transport, holdAfterReply: (id, messageId) => cases.holdAfterReply(id, messageId), queueDrillReport })],
     [DRILL_REPORT_QUEUE, drillReportProcessor({ ...deps, transport })],

@@ -24,10 +24,28 @@ export interface DrillTarget {
    * scenario (chaos runs share one line) places its calls at the instant it names.
    */
   rewind?(line: string): void;
+  /**
+   * Where a scenario's emails go: the line's SMTP listener and the address it takes mail for (its
+   * SUPPORT_EMAIL); null when the drill cannot reach one (a deployed line without --smtp).
+   */
+  mailDoor?(line: string): MailDoor | null;
+  /**
+   * Moves the line's clock to `seconds` after the scenario's start (never back) and runs what fell due
+   * meanwhile (case holds: their delayed close jobs, which check their own deadline); says what it ran.
+   * Only for a line the drill started; mail scenarios with a later `at:` are skipped elsewhere.
+   */
+  advanceClock?(line: string, seconds: number): Promise<string>;
   /** Why a scenario must not be placed on this line (e.g. it would be a real call there), or null. */
   refuse?: (scenario: Scenario) => string | null;
   /** The callers a deployed line treats as drills, when it said (load mode calls from these only). */
   drillCallers?: readonly string[];
+}
+
+export interface MailDoor {
+  host: string;
+  port: number;
+  /** The address the line takes mail for. */
+  to: string;
 }
 
 export interface Check {
@@ -39,10 +57,10 @@ export interface Check {
 }
 
 // How long to wait (real time) for the workers' effects, and then for any duplicate that would follow.
-const EFFECT_WAIT_MS = 8_000;
-const DUPLICATE_GRACE_MS = 250;
+export const EFFECT_WAIT_MS = 8_000;
+export const DUPLICATE_GRACE_MS = 250;
 
-async function api(url: string, path: string, token: string): Promise<any> {
+export async function api(url: string, path: string, token: string): Promise<any> {
   const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return response.ok ? response.json() : null;
 }
@@ -50,7 +68,7 @@ async function api(url: string, path: string, token: string): Promise<any> {
 /** The line marks its drill reports (X-Drill-Report), so they count apart from the follow-up emails. */
 export const isDrillReport = (m: CapturedMail) => m.mail.headers.get("x-drill-report") === "true";
 
-const show = (value: unknown) => (value === null || value === undefined ? "nothing" : typeof value === "string" ? value : JSON.stringify(value));
+export const show = (value: unknown) => (value === null || value === undefined ? "nothing" : typeof value === "string" ? value : JSON.stringify(value));
 
 /** "Margaret (+15550002001), Dennis (+15550002003)": numbers with the schedule's names where it has them. */
 function whoRang(numbers: readonly string[], phoneBook: Record<string, string>): string {

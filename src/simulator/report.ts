@@ -1,9 +1,10 @@
-import type { CallReport, DrillReport, ScenarioReport } from "./scenario-runner.ts";
+import type { CallReport, DrillReport, EmailReport, ScenarioReport } from "./scenario-runner.ts";
 
 /** The drill's report for people (text), for tools (JSON), for CI pipelines (JUnit) and for auditors (HTML). */
 
 import { CALLBACK_NAMES } from "./chaos.ts";
 import { floors } from "./floors.ts";
+import { span } from "./mail.ts";
 
 const secs = (value: number | null) => (value === null ? "—" : `${value.toFixed(1)} s`);
 
@@ -21,19 +22,32 @@ export function milestones(call: CallReport): string {
 export function progressLine(scenario: ScenarioReport): string {
   if (scenario.skipped) return `- ${scenario.name}  skipped: ${scenario.skipped}`;
   const mark = scenario.passed ? "✔" : "✘";
-  const calls = scenario.error ? `not set up: ${scenario.error}` : scenario.calls.map((c) => `${c.caller}: ${milestones(c)}`).join("; ");
+  const emails = scenario.emails?.length ? `${scenario.emails.length} email(s): ${scenario.emails.map((e) => `${e.passed ? "" : "✘ "}${e.incidentId ?? "no incident"}`).join(", ")}` : "";
+  const calls = scenario.error ? `not set up: ${scenario.error}` : [...scenario.calls.map((c) => `${c.caller}: ${milestones(c)}`), emails].filter(Boolean).join("; ");
   return `${mark} ${title(scenario)}  (${scenario.file}, ${scenario.realMs} ms real)  ${calls}`;
+}
+
+function checkLines(checks: CallReport["checks"]): string[] {
+  return checks.map((check) => {
+    const mark = check.ok === null ? "·" : check.ok ? "✔" : "✘";
+    return check.ok === false ? `    ${mark} ${check.name}: expected ${check.expected}, saw ${check.actual}` : `    ${mark} ${check.name}: ${check.ok === null ? `not checked (${check.actual})` : check.actual}`;
+  });
 }
 
 function callText(call: CallReport): string[] {
   const lines = [`    call ${call.callSid} from ${call.caller}${call.incidentId ? ` → ${call.incidentId}` : ""}`];
   for (const event of call.events) lines.push(`      [${event.t.toFixed(1).padStart(6)} s] ${event.party} ${event.kind}: ${event.text}`);
   if (call.callbacks.length) lines.push(`    after the call: ${call.callbacks.map((c) => `${CALLBACK_NAMES[c.kind]} ${c.path}`).join(" → ")}`);
-  for (const check of call.checks) {
-    const mark = check.ok === null ? "·" : check.ok ? "✔" : "✘";
-    lines.push(check.ok === false ? `    ${mark} ${check.name}: expected ${check.expected}, saw ${check.actual}` : `    ${mark} ${check.name}: ${check.ok === null ? `not checked (${check.actual})` : check.actual}`);
-  }
-  return lines;
+  return [...lines, ...checkLines(call.checks)];
+}
+
+/** "email outage from ops@acme.example at +73 h 0 min": how an email is named in every report. */
+const emailTitle = (email: EmailReport) => `email${email.id ? ` ${email.id}` : ""} from ${email.from} at +${span(email.at)}`;
+
+function emailText(email: EmailReport): string[] {
+  const lines = [`    ${emailTitle(email)}: "${email.subject}"${email.incidentId ? ` → ${email.incidentId}` : ""}`];
+  for (const event of email.events) lines.push(`      [+${span(event.at)}] ${event.text}`);
+  return [...lines, ...checkLines(email.checks)];
 }
 
 export function textReport(report: DrillReport, { transcripts = true } = {}): string {
@@ -44,6 +58,7 @@ export function textReport(report: DrillReport, { transcripts = true } = {}): st
     if (scenario.error) lines.push(`    ✘ not set up: ${scenario.error}`);
     if (scenario.description) lines.push(`    ${scenario.description.trim()}`);
     for (const call of scenario.calls) lines.push(...(transcripts ? callText(call) : callText(call).filter((line) => !line.startsWith("      ["))));
+    for (const email of scenario.emails ?? []) lines.push(...(transcripts ? emailText(email) : emailText(email).filter((line) => !line.startsWith("      ["))));
   }
   const failed = report.scenarios.filter((s) => !s.passed);
   const ran = report.scenarios.filter((s) => !s.skipped).length;
@@ -69,10 +84,16 @@ export function junitReport(report: DrillReport): string {
       const out = `      <system-out>${xml(callText(call).join("\n"))}</system-out>`;
       return `    <testcase classname="${xml(scenario.file)}" name="${xml(`${title(scenario)} — ${call.caller}`)}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${body ? `${body}\n` : ""}${out}\n    </testcase>`;
     });
+    const mails = (scenario.emails ?? []).map((email) => {
+      const failures = email.checks.filter((c) => c.ok === false);
+      const body = failures.map((f) => `      <failure message="${xml(`${f.name}: expected ${f.expected}, saw ${f.actual}`)}" type="expectation"/>`).join("\n");
+      return `    <testcase classname="${xml(scenario.file)}" name="${xml(`${title(scenario)} — ${emailTitle(email)}`)}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${body ? `${body}\n` : ""}      <system-out>${xml(emailText(email).join("\n"))}</system-out>\n    </testcase>`;
+    });
     const skipped = scenario.skipped ? `    <testcase classname="${xml(scenario.file)}" name="${xml(title(scenario))}"><skipped message="${xml(scenario.skipped)}"/></testcase>` : "";
     const setUp = scenario.error ? `    <testcase classname="${xml(scenario.file)}" name="${xml(title(scenario))}"><failure message="${xml(`not set up: ${scenario.error}`)}" type="setup"/></testcase>` : "";
-    const failures = scenario.calls.filter((c) => !c.passed).length + (scenario.error ? 1 : 0);
-    return `  <testsuite name="${xml(title(scenario))}" tests="${Math.max(scenario.calls.length, 1)}" failures="${failures}" skipped="${scenario.skipped ? 1 : 0}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${[...cases, skipped, setUp].filter(Boolean).join("\n")}\n  </testsuite>`;
+    const failures = scenario.calls.filter((c) => !c.passed).length + (scenario.emails ?? []).filter((e) => !e.passed).length + (scenario.error ? 1 : 0);
+    const tests = scenario.calls.length + (scenario.emails?.length ?? 0);
+    return `  <testsuite name="${xml(title(scenario))}" tests="${Math.max(tests, 1)}" failures="${failures}" skipped="${scenario.skipped ? 1 : 0}" time="${(scenario.realMs / 1000).toFixed(3)}">\n${[...cases, ...mails, skipped, setUp].filter(Boolean).join("\n")}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="emergency-line drill" time="${(report.realMs / 1000).toFixed(3)}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
@@ -97,6 +118,9 @@ function spans(call: CallReport, party: string) {
     });
 }
 
+const checkItems = (checks: CallReport["checks"]) =>
+  checks.map((c) => `<li class="${c.ok === false ? "fail" : c.ok ? "ok" : "na"}">${xml(c.name)}: ${xml(c.ok === false ? `expected ${c.expected}, saw ${c.actual}` : c.actual)}</li>`).join("");
+
 /** Each call as a timeline: one bar per party, segments where they hear, ring, talk or record. */
 export function htmlReport(report: DrillReport): string {
   const sections = report.scenarios.map((scenario) => {
@@ -112,7 +136,7 @@ export function htmlReport(report: DrillReport): string {
           .join("");
         return `<div class="row"><span class="party">${xml(party)}</span><div class="bar">${marks}</div></div>`;
       });
-      const checks = call.checks.map((c) => `<li class="${c.ok === false ? "fail" : c.ok ? "ok" : "na"}">${xml(c.name)}: ${xml(c.ok === false ? `expected ${c.expected}, saw ${c.actual}` : c.actual)}</li>`).join("");
+      const checks = checkItems(call.checks);
       const transcript = call.events.map((e) => `<tr><td>${e.t.toFixed(1)} s</td><td>${xml(e.party)}</td><td>${xml(e.kind)}</td><td>${xml(e.text)}</td></tr>`).join("");
       return `<article class="call ${call.passed ? "ok" : "fail"}">
 <h3>${xml(call.caller)} — ${xml(call.incidentId ?? "no incident")} — first ring ${secs(call.timings.firstRingAt)}, human ${secs(call.timings.humanAt)}, beep ${secs(call.timings.beepAt)}, end ${secs(call.timings.endedAt)}</h3>
@@ -121,7 +145,16 @@ export function htmlReport(report: DrillReport): string {
 <details><summary>Transcript</summary><table>${transcript}</table></details>
 </article>`;
     });
-    return `<section><h2>${scenario.passed ? "✔" : "✘"} ${xml(title(scenario))}</h2><p>${xml(scenario.description ?? "")} <code>${xml(scenario.file)}</code>${scenario.skipped ? ` — skipped: ${xml(scenario.skipped)}` : ""}${scenario.error ? ` — <strong>not set up: ${xml(scenario.error)}</strong>` : ""}</p>${calls.join("\n")}</section>`;
+    const mails = (scenario.emails ?? []).map((email) => {
+      const checks = checkItems(email.checks);
+      const events = email.events.map((e) => `<tr><td>+${xml(span(e.at))}</td><td>${xml(e.text)}</td></tr>`).join("");
+      return `<article class="call mail ${email.passed ? "ok" : "fail"}">
+<h3>${xml(emailTitle(email))} — “${xml(email.subject)}” — ${xml(email.incidentId ?? "no incident")}</h3>
+<table>${events}</table>
+<ul class="checks">${checks}</ul>
+</article>`;
+    });
+    return `<section><h2>${scenario.passed ? "✔" : "✘"} ${xml(title(scenario))}</h2><p>${xml(scenario.description ?? "")} <code>${xml(scenario.file)}</code>${scenario.skipped ? ` — skipped: ${xml(scenario.skipped)}` : ""}${scenario.error ? ` — <strong>not set up: ${xml(scenario.error)}</strong>` : ""}</p>${[...calls, ...mails].join("\n")}</section>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Drill report ${xml(report.startedAt)}</title>

@@ -1,9 +1,11 @@
 import { SimulatedCall, type CallResult } from "./carrier.ts";
 import { CALLBACK_KINDS, chaosLabel, chaosVariation, PLAIN, remainingOrders, type Variation } from "./chaos.ts";
 import { checkCall, type Check, type DrillTarget } from "./checks.ts";
+import { mailSkipReason, runEmails, type EmailReport } from "./mail-run.ts";
 import type { Scenario, ScenarioCall } from "./scenario.ts";
 
 export type { Check, DrillTarget } from "./checks.ts";
+export type { EmailReport } from "./mail-run.ts";
 
 export interface CallReport {
   caller: string;
@@ -30,6 +32,8 @@ export interface ScenarioReport {
   /** Why the scenario could not be set up on the line (e.g. an override it refused); no call was placed. */
   error?: string;
   calls: CallReport[];
+  /** The scenario's emails, in the scenario's order: each delivery and what the line did. */
+  emails?: EmailReport[];
   realMs: number;
 }
 
@@ -69,7 +73,7 @@ function skipReason(scenario: Scenario, target: DrillTarget): string | null {
   const arranged = [scenario.at && "clock (at:)", scenario.schedule && "schedule (schedule:)"].filter(Boolean);
   // A deployed line keeps real time and its own schedule; overrides there would change who is really on call.
   if (arranged.length && !target.controlsOnCall) return `sets the line's ${arranged.join(" and ")}, which a drill cannot arrange on a deployed line`;
-  return target.refuse?.(scenario) ?? null;
+  return mailSkipReason(scenario, target) ?? target.refuse?.(scenario) ?? null;
 }
 
 const reportBase = (scenario: Scenario) => ({ name: scenario.name, file: scenario.file, description: scenario.description });
@@ -97,11 +101,18 @@ export async function runScenario(scenario: Scenario, target: DrillTarget, varia
   if (skipped) return { ...reportBase(scenario), passed: true, skipped, calls: [], realMs: 0 };
   const set = line ? { url: line } : await setUpLine(scenario, target);
   if (typeof set === "string") return { ...reportBase(scenario), passed: false, error: set, calls: [], realMs: Date.now() - started };
-  // Before the first call: the runs of a chaos batch all start at the scenario's instant.
-  if (scenario.at) target.rewind?.(set.url);
-  // The calls of one scenario are placed at once: that is how "two callers at once" is drilled.
-  const calls = await Promise.all(scenario.calls.map((call) => runCall(call, set.url, target, variation, scenario.phoneBook)));
-  return { ...reportBase(scenario), passed: calls.every((c) => c.passed), calls, realMs: Date.now() - started };
+  // Before the first call: the runs of a chaos batch all start at the scenario's instant (and a mail
+  // scenario's clock, moved on by its last run's emails, starts again from the line's start).
+  target.rewind?.(set.url);
+  const mailSkip = mailSkipReason(scenario, target, set.url);
+  if (mailSkip) return { ...reportBase(scenario), passed: false, error: mailSkip, calls: [], realMs: Date.now() - started };
+  // The calls of one scenario are placed at once: that is how "two callers at once" is drilled. Emails go
+  // meanwhile, each at its moment; one replying to a call waits for that call's follow-up.
+  const placed = scenario.calls.map((call) => runCall(call, set.url, target, variation, scenario.phoneBook));
+  const mailed = scenario.emails.length ? runEmails(scenario, set.url, target, placed, { redeliver: variation.replay }) : Promise.resolve([]);
+  const [calls, emails] = await Promise.all([Promise.all(placed), mailed]);
+  const passed = calls.every((c) => c.passed) && emails.every((e) => e.passed);
+  return { ...reportBase(scenario), passed, calls, ...(emails.length && { emails }), realMs: Date.now() - started };
 }
 
 /**
@@ -121,8 +132,10 @@ async function runChaos(scenario: Scenario, target: DrillTarget, chaos: ChaosOpt
   const total = orders.length + 1;
   const label = (variation: Variation, index: number) => chaosLabel(variation, index, total, present.flat());
   const reports: ScenarioReport[] = [{ ...firstReport, variant: label(first, 0) }];
-  for (let next = 0; next < orders.length; next += CHAOS_CONCURRENCY) {
-    const batch = orders.slice(next, next + CHAOS_CONCURRENCY).map(async (order, i) => {
+  // Runs that move the line's clock (a later email's at:) share one clock: one at a time.
+  const concurrency = scenario.emails.some((e) => e.at > 0) ? 1 : CHAOS_CONCURRENCY;
+  for (let next = 0; next < orders.length; next += concurrency) {
+    const batch = orders.slice(next, next + concurrency).map(async (order, i) => {
       const index = next + i + 1;
       const variation = chaosVariation(order, index);
       return { ...(await runScenario(scenario, target, variation, line)), variant: label(variation, index) };

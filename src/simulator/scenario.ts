@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join } from "node:path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { z } from "zod";
+import { emailSchema, partId, referenceProblems } from "./email-scenario.ts";
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const phone = z.string().regex(E164, "an E.164 phone number such as +15557770001");
@@ -93,6 +94,8 @@ export type Expectation = z.infer<typeof expectationSchema>;
 
 export const callSchema = z
   .object({
+    /** What an email's `replyTo` or `expect.incident` calls this call. */
+    id: partId.optional(),
     caller: callerSchema,
     engineers: z.array(engineerSchema).min(1).max(3),
     expect: expectationSchema,
@@ -125,9 +128,15 @@ export const scenarioSchema = z
     /** A schedule file (SCHEDULE_FILE format), relative to the scenario file; without it, the line's fixed roster. */
     schedule: z.string().min(1).optional(),
     overrides: z.array(scenarioOverrideSchema).default([]),
-    calls: z.array(callSchema).min(1),
+    calls: z.array(callSchema).default([]),
+    /** Mail delivered over SMTP to the line's listener, each at its `at:` on the line's clock. */
+    emails: z.array(emailSchema).default([]),
   })
   .strict()
+  .superRefine((scenario, context) => {
+    if (!scenario.calls.length && !scenario.emails.length) context.addIssue({ code: "custom", path: ["calls"], message: "a scenario needs calls, emails or both" });
+    for (const problem of referenceProblems(scenario.calls, scenario.emails)) context.addIssue({ code: "custom", ...problem });
+  })
   .refine((s) => s.overrides.length === 0 || s.at !== undefined, {
     path: ["overrides"],
     message: "need at: (the instant of the calls): without it the drill's outcome would depend on the day it runs",

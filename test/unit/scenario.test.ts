@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseDuration } from "../../src/simulator/email-scenario.ts";
+import { span } from "../../src/simulator/mail.ts";
 import { loadScenario, loadScenarioFile, loadScenarios, ScenarioError } from "../../src/simulator/scenario.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "el-scenarios-"));
@@ -136,5 +138,69 @@ describe("the drill report expectation", () => {
     expect(scenario(`{ number: "+15557770001", partner: { name: Acme } }`)).toBe(false);
     expect(scenario(`{ number: "+15557770001", partner: { name: Acme, email: it@acme.test } }`, "{ incident: false }")).toBe(false);
     expect(scenario(`{ number: "+15557770001" }`, "{ drillReport: true }")).toBe(true);
+  });
+});
+
+describe("emails in a scenario", () => {
+  const mailScenario = (name: string, emails: unknown[], calls: unknown[] = []) =>
+    file(name, JSON.stringify({ name, ...(calls.length && { calls }), emails }));
+  const call = { id: "call", caller: { number: "+15557770015" }, engineers: [{ does: "busy" }], expect: {} };
+
+  it("loads the bundled mail drills: emails alone or with calls, at as a duration, headers, replies to a call or an email", () => {
+    const byFile = (file: string) => loadScenarios([file])[0]!;
+    const late = byFile("drills/16-hold-runs-out-then-reply.yaml");
+    expect(late.emails[0]).toMatchObject({ replyTo: "call", at: 73 * 3600, drill: true, expect: { before: { caseState: "closed", closingSent: true }, incident: "call" } });
+    expect(late.calls[0]!.id).toBe("call");
+    const loop = byFile("drills/17-auto-reply-no-loop.yaml");
+    expect(loop.calls).toEqual([]);
+    expect(loop.emails.map((e) => [e.replyTo, e.headers, e.expect.incident])).toEqual([
+      [undefined, {}, true],
+      ["question", { "Auto-Submitted": "auto-replied" }, false],
+      [undefined, { "X-Autoreply": "yes" }, false],
+    ]);
+    expect(byFile("drills/15-reply-with-trace-ids.yaml").emails[0]!.at).toBe(20 * 60);
+  });
+
+  it("refuses a replyTo naming nothing in the scenario, itself, or an email delivered later, with the path", () => {
+    const base = { from: "it@acme.example", subject: "s", body: "b" };
+    const nothing = mailScenario("unknown-reply.json", [{ ...base, replyTo: "cal" }], [call]);
+    expect(refusal(() => loadScenario(nothing))).toBe(`${nothing}: at emails.0.replyTo: "cal" is no call or email of this scenario (ids: call)`);
+    const self = mailScenario("self-reply.json", [{ ...base, id: "a", replyTo: "a" }]);
+    expect(refusal(() => loadScenario(self))).toBe(`${self}: at emails.0.replyTo: an email cannot reply to itself`);
+    const later = mailScenario("later-reply.json", [{ ...base, replyTo: "b", at: "1h" }, { ...base, id: "b", at: "2h" }]);
+    expect(refusal(() => loadScenario(later))).toContain(`${later}: at emails.0.replyTo: "b" is delivered after this email`);
+    const joins = mailScenario("unknown-incident.json", [{ ...base, expect: { incident: "other" } }], [call]);
+    expect(refusal(() => loadScenario(joins))).toBe(`${joins}: at emails.0.expect.incident: "other" is no call or email of this scenario (ids: call)`);
+    const twice = mailScenario("twice.json", [{ ...base, id: "call" }], [call]);
+    expect(refusal(() => loadScenario(twice))).toBe(`${twice}: at emails.0.id: "call" is already the id of calls.0`);
+  });
+
+  it("refuses unknown keys, a bad sender address, a bad at: and a header the simulator writes, each with its path", () => {
+    const base = { from: "it@acme.example", subject: "s", body: "b" };
+    const typo = mailScenario("typo.json", [{ ...base, expect: { acknowleged: true } }]);
+    expect(refusal(() => loadScenario(typo))).toContain(`${typo}: at emails.0.expect: Unrecognized key: "acknowleged"`);
+    const key = mailScenario("key.json", [{ ...base, cc: "x@y.example" }]);
+    expect(refusal(() => loadScenario(key))).toContain(`${key}: at emails.0: Unrecognized key: "cc"`);
+    const address = mailScenario("address.json", [{ ...base, from: "it at acme" }]);
+    expect(refusal(() => loadScenario(address))).toBe(`${address}: at emails.0.from: an email address such as it@globex.example`);
+    const at = mailScenario("at.json", [{ ...base, at: "73 hours" }]);
+    expect(refusal(() => loadScenario(at))).toContain(`${at}: at emails.0.at: seconds after the scenario's start`);
+    const header = mailScenario("header.json", [{ ...base, headers: { "Message-ID": "<x@y>" } }]);
+    expect(refusal(() => loadScenario(header))).toContain(`${header}: at emails.0.headers.Message-ID: set by the simulator`);
+    const state = mailScenario("state.json", [{ ...base, expect: { caseState: "replied" } }]);
+    expect(refusal(() => loadScenario(state))).toMatch(new RegExp(`at emails\\.0\\.expect\\.caseState: .*"open"\\|"awaiting-reply"\\|"partner-replied"\\|"closed"`));
+    const before = mailScenario("before.json", [{ ...base, expect: { before: { caseState: "closed" } } }]);
+    expect(refusal(() => loadScenario(before))).toBe(`${before}: at emails.0.expect.before: needs replyTo: it is the state of the incident the mail replies to`);
+  });
+
+  it("reads at: durations as people write them, and prints spans rounded whole", () => {
+    expect(["90s", "20m", "73h", "1h30m", "2d", "1.5h", "0s"].map(parseDuration)).toEqual([90, 1200, 262800, 5400, 172800, 5400, 0]);
+    expect(["73 hours", "h", "", "5", "-1h", "1m2h"].map(parseDuration)).toEqual([null, null, null, null, null, null]);
+    expect([12.34, 90, 3599.6, 73 * 3600 - 0.5, 71 * 3600 + 1799].map(span)).toEqual(["12.3 s", "1 min 30 s", "1 h 0 min", "73 h 0 min", "71 h 30 min"]);
+  });
+
+  it("refuses a scenario with neither calls nor emails", () => {
+    const empty = file("nothing.json", JSON.stringify({ name: "nothing" }));
+    expect(refusal(() => loadScenario(empty))).toBe(`${empty}: at calls: a scenario needs calls, emails or both`);
   });
 });
