@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { drillCommand } from "../../src/drill/command.ts";
 import { startLocalStack } from "../../src/drill/local.ts";
 import { startSmtpCapture } from "../../src/simulator/capture.ts";
+import { isDrillReport } from "../../src/simulator/checks.ts";
 import { REQUESTED_ITEMS } from "../../src/followup/followup-message.ts";
 import { htmlReport, jsonReport, junitReport, textReport } from "../../src/simulator/report.ts";
 import { runDrill, type DrillReport, type ScenarioReport } from "../../src/simulator/scenario-runner.ts";
@@ -94,8 +95,10 @@ describe("the bundled mail drills", () => {
       expect(email.incidentId).toBeNull();
       expect(mails().filter((m) => m.mail.inReplyTo === email.messageId)).toEqual([]);
     }
-    // The question's one acknowledgement, and nothing more on its incident.
-    expect(mails().filter((m) => m.mail.subject?.includes(question!.incidentId!))).toHaveLength(1);
+    // The question's one acknowledgement and the partner's one drill report, and nothing more on its incident.
+    const onIncident = mails().filter((m) => m.mail.subject?.includes(question!.incidentId!));
+    expect(onIncident.filter((m) => !isDrillReport(m))).toHaveLength(1);
+    expect(onIncident.filter(isDrillReport)).toHaveLength(1);
     expect(pagesOf(question!.incidentId!)).toEqual([]);
   });
 
@@ -224,7 +227,8 @@ describe("npm run drill --target --smtp", () => {
       expect(autoReply!.events.map((e) => e.text).join("\n")).toContain(`In-Reply-To ${ack.mail.messageId}`);
       expect(question!.checks.find((c) => c.name === "acknowledged")).toMatchObject({ ok: null, actual: "not visible on a deployed line" });
       expect(question!.checks.find((c) => c.name === "severity")).toMatchObject({ ok: true, actual: "SEV3" });
-      expect(outbox.messages).toHaveLength(1);
+      // The acknowledgement, and the drill report the deployed line owes the drill sender.
+      expect(outbox.messages.filter((m) => !isDrillReport(m))).toHaveLength(1);
 
       expect(await drillCommand([MAIL_DRILLS[4]!], options)).toBe(0);
       expect(JSON.parse(readFileSync(out, "utf8")).scenarios[0].skipped).toContain("pass --smtp HOST:PORT");
