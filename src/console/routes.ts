@@ -19,6 +19,7 @@ import type { CallSessions } from "../store/sessions.ts";
 import type { FollowupState } from "../store/followup-state.ts";
 import { CONSOLE_CSS, layout, rosterPage } from "./pages.ts";
 import { drillReportPage, drillsPage } from "./drill-pages.ts";
+import { caseActions } from "./case-actions.ts";
 import { caseRoutes } from "./case-routes.ts";
 import { incidentRoutes, type IncidentRoutesDeps } from "./incident-routes.ts";
 import { partnerRoutes, type PartnerPageDeps } from "./partner-page.ts";
@@ -106,7 +107,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(oncallConsole(deps));
 
   router.use(incidentRoutes(deps));
-  router.use(caseRoutes(deps));
+  router.use(caseRoutes({ caseActions: caseActions(deps), incidents }));
   router.use(partnerRoutes(deps));
 
   // An email incident's page and the reply form; a call's incident goes on to its call page below.
