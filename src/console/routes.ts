@@ -141,12 +141,14 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     back(res, "/console/roster");
   });
   router.post("/roster/move-up/:level", async (req, res) => {
-    const level = Number(req.params.level);
-    if (!Number.isInteger(level)) {
-      res.status(400).type("html").send(rosterPage(await roster.current(), csrf(res), `Not moved: "${req.params.level}" is not an engineer's level`));
+    const engineers = await roster.current();
+    const problem = moveUpProblem(req.params.level, engineers.length);
+    if (problem) {
+      // Refused with 400: the audit trail records no move, and the roster is as it was.
+      res.status(400).type("html").send(rosterPage(engineers, csrf(res), `Not moved: ${problem}`));
       return;
     }
-    await roster.moveUp(level);
+    await roster.moveUp(Number(req.params.level));
     back(res, "/console/roster");
   });
 
@@ -195,4 +197,13 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use("/queues", queuesHeaders, deps.staff.guard.csrfCookie("/console/queues"), withoutWebFonts, board.getRouter());
 
   return router;
+}
+
+/** Why engineer `raw` cannot move up a roster of `size`, or null: only levels 2..size have someone above them. */
+export function moveUpProblem(raw: string, size: number): string | null {
+  if (!/^\d+$/.test(raw)) return `"${raw}" is not an engineer's level`;
+  const level = Number(raw);
+  if (level === 1) return "engineer 1 is first already";
+  if (level < 1 || level > size) return `there is no engineer at level ${level}: the roster has ${size} (levels 1 to ${size})`;
+  return null;
 }
