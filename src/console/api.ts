@@ -1,7 +1,5 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
-import { CaseError } from "../followup/cases.ts";
-import type { Correspondence } from "../followup/correspondence.ts";
 import type { IncidentViews } from "../followup/incident-view.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { CallSessions } from "../store/sessions.ts";
@@ -9,11 +7,10 @@ import type { Timeline } from "../store/timeline.ts";
 import type { Config } from "../config.ts";
 import type { Actor } from "../call/staff.ts";
 import { oncallApi, type OncallApiDeps } from "./api-oncall.ts";
-import { CASE_VERBS, caseActions, type CaseActionDeps } from "./case-actions.ts";
+import { CASE_VERBS, caseActions, type CaseActionDeps, type Refusal } from "./case-actions.ts";
 import { recordAddition } from "./staff/changes.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
-export const staffMessageSchema = z.object({ text: z.string().trim().min(1, "write something").max(20_000, "at most 20000 characters") });
 
 /** The staff API (docs/architecture.md, "Routes"): JSON; app.ts puts it behind the bearer check, roles and audit. */
 export function staffApi(deps: {
@@ -21,11 +18,10 @@ export function staffApi(deps: {
   sessions: CallSessions;
   timeline: Timeline;
   views: IncidentViews;
-  correspondence: Correspondence;
   reports: DrillReports;
 } & OncallApiDeps &
   CaseActionDeps): Router {
-  const { sessions, timeline, views, reports, correspondence, config } = deps;
+  const { sessions, timeline, views, reports, config } = deps;
   const router = Router();
   router.use(oncallApi(deps));
 
@@ -87,7 +83,7 @@ export function staffApi(deps: {
     router.post(`/incidents/:id/${verb}`, async (req, res) => {
       const result = await actions.perform(verb, req.params.id, req.body, res.locals.actor as Actor);
       if (!result.ok) {
-        res.status(result.status).json({ error: result.message, ...(result.field === undefined ? {} : { field: result.field }) });
+        refuse(res, result);
         return;
       }
       if (!result.note) {
@@ -101,19 +97,12 @@ export function staffApi(deps: {
 
   // Our reply to the partner, sent in the incident's mail thread by a job; its send starts the case hold.
   router.post("/incidents/:id/messages", async (req, res) => {
-    const parsed = staffMessageSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      res.status(400).json({ error: `invalid message: ${issue.path.join(".") || "body"}: ${issue.message}`, field: issue.path.join(".") });
+    const result = await actions.sendReply(req.params.id, req.body);
+    if (!result.ok) {
+      refuse(res, result);
       return;
     }
-    try {
-      const message = await correspondence.staffReply(req.params.id, parsed.data.text);
-      res.status(202).json({ message: { ...message, sentAt: null } });
-    } catch (error) {
-      if (!(error instanceof CaseError)) throw error;
-      res.status(error.status).json({ error: error.message });
-    }
+    res.status(202).json({ message: { ...result.message, sentAt: null } });
   });
 
   // `drill --target` asks first which callers this line treats as drills: a scenario from any other number
@@ -140,4 +129,9 @@ export function staffApi(deps: {
   });
 
   return router;
+}
+
+/** A refused action as JSON: its status, the error in words, and the body's field at fault when there is one. */
+function refuse(res: Response, result: Refusal): void {
+  res.status(result.status).json({ error: result.message, ...(result.field === undefined ? {} : { field: result.field }) });
 }

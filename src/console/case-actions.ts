@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import type { ThreadMessage } from "../call/mail.ts";
 import type { Actor } from "../call/staff.ts";
 import { CaseError, type CaseDesk } from "../followup/cases.ts";
+import type { Correspondence } from "../followup/correspondence.ts";
 import type { Incidents } from "../incidents/incidents.ts";
 import type { CaseNote, CaseNotes } from "../store/case-notes.ts";
 import type { CaseState } from "../store/followup-state.ts";
@@ -27,21 +29,27 @@ export const noteBodySchema = z.object({
   text: z.string({ error: "required: the note's text" }).trim().min(1, "write something").max(10_000, "at most 10000 characters"),
 });
 
-export type CaseActionResult =
-  | { ok: true; case: CaseState | null; note?: { note: CaseNote; added: boolean } }
-  | { ok: false; status: 400 | 404 | 409; message: string; field?: string };
+/** Our reply to the partner (POST …/messages), sent in the incident's mail thread. */
+export const staffMessageSchema = z.object({
+  text: z.string({ error: "required: the reply's text" }).trim().min(1, "write something").max(20_000, "at most 20000 characters"),
+});
+
+/** Why an action was refused, in words both doors show as they are; `field` names the body's field at fault. */
+export type Refusal = { ok: false; status: 400 | 404 | 409; message: string; field?: string };
+export type CaseActionResult = { ok: true; case: CaseState | null; note?: { note: CaseNote; added: boolean } } | Refusal;
 
 export interface CaseActionDeps {
   cases: CaseDesk;
+  correspondence: Correspondence;
   incidents: Incidents;
   notes: CaseNotes;
   staff: { members: { email: string; name: string }[] };
   now: () => Date;
 }
 
-const refused = (status: 400 | 404 | 409, message: string, field?: string): CaseActionResult => ({ ok: false, status, message, ...(field === undefined ? {} : { field }) });
+const refused = (status: 400 | 404 | 409, message: string, field?: string): Refusal => ({ ok: false, status, message, ...(field === undefined ? {} : { field }) });
 
-function invalid(error: z.ZodError): CaseActionResult {
+function invalid(error: z.ZodError): Refusal {
   const issue = error.issues[0]!;
   const field = issue.path.join(".");
   return refused(400, error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "), field);
@@ -78,6 +86,20 @@ export function caseActions(deps: CaseActionDeps) {
   }
 
   return {
+    /**
+     * Queues our reply to the partner in the thread (a job sends it; its send starts the case hold). 409 when
+     * there is nobody to write to.
+     */
+    async sendReply(id: string, body: unknown): Promise<{ ok: true; message: ThreadMessage } | Refusal> {
+      const parsed = staffMessageSchema.safeParse(body ?? {});
+      if (!parsed.success) return invalid(parsed.error);
+      try {
+        return { ok: true, message: await deps.correspondence.staffReply(id, parsed.data.text) };
+      } catch (error) {
+        if (!(error instanceof CaseError)) throw error;
+        return refused(error.status, error.message);
+      }
+    },
     /** Does `verb` on incident `id` as `actor`; a refusal (bad body, no such incident, wrong state) changes nothing. */
     async perform(verb: CaseVerb, id: string, body: unknown, actor: Actor): Promise<CaseActionResult> {
       try {

@@ -107,11 +107,12 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(oncallConsole(deps));
 
   router.use(incidentRoutes(deps));
-  router.use(caseRoutes({ caseActions: caseActions(deps), incidents }));
+  const actions = caseActions(deps);
+  router.use(caseRoutes({ caseActions: actions, incidents }));
   router.use(partnerRoutes(deps));
 
   // An email incident's page and the reply form; a call's incident goes on to its call page below.
-  router.use(threadRoutes(deps));
+  router.use(threadRoutes({ ...deps, caseActions: actions }));
 
   // A stable link by incident id (pages and emails carry it): the incident's call page.
   router.get("/incidents/:id", async (req, res) => {

@@ -123,6 +123,8 @@ describe("hostile input on the case actions: a clear 4xx, and nothing changes", 
     const badOwner = await expectStatus("owner not an email", api(`/incidents/${incidentId}/assign`, { ...ed, body: { owner: "nobody" } }), 400, /^owner: a staff member's email$/);
     expect(badOwner.json.field).toBe("owner");
     await expectStatus("owner not on staff", api(`/incidents/${incidentId}/assign`, { ...ed, body: { owner: "mallory@elsewhere.test" } }), 400, /^owner: mallory@elsewhere.test is not on the staff$/);
+    await expectStatus("empty reply", api(`/incidents/${incidentId}/messages`, { ...ed, body: { text: "" } }), 400, /^text: write something$/);
+    await expectStatus("reply to nowhere", api(`/incidents/INC-20990101-NOPE/messages`, { ...ed, body: { text: "hello" } }), 404, /^no incident/);
     await expectStatus("reopen an open case", api(`/incidents/${incidentId}/reopen`, ed), 409, /not closed/);
     // Over the API's body limit (256 KB): 413, read no further.
     await expectStatus("oversize", api(`/incidents/${incidentId}/notes`, { ...ed, body: { text: "x".repeat(300_000) } }), 413, /too large/);

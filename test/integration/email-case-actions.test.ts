@@ -52,6 +52,13 @@ it("an engineer assigns, notes, replies, closes and reopens an email case from i
   expect(await t.line.notes.list(id)).toEqual([expect.objectContaining({ by: PEOPLE.engineer.email, text: secret })]);
 
   const acknowledgements = rig.mailsTo(PARTNER).length;
+  // A reply form sent empty or overlong is refused as the API refuses it, naming the field; nothing is queued.
+  for (const [text, words] of [["   ", "Not sent: text: write something"], ["x".repeat(20_001), "Not sent: text: at most 20000 characters"]] as const) {
+    const refused = await form(t.line.url, `/console/incidents/${id}/messages`, { _csrf: ed.csrf, text }, { cookie: ed.cookie });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain(words);
+  }
+  expect((await t.line.views.get(id))!.thread.filter((m) => m.kind === "reply")).toEqual([]);
   expect(await act("messages", { text: "We see the 502s on payouts and are on it." })).toMatch(/^Reply queued/);
   const [reply] = await waitFor(() => nonEmpty(rig.mailsTo(PARTNER).filter((m) => m.mail.text?.includes("We see the 502s"))), "our reply over SMTP");
   // In the partner's thread: it answers their message, and carries the incident id.
