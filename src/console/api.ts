@@ -1,16 +1,16 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
-import { CaseError, type CaseDesk } from "../followup/cases.ts";
-import type { Correspondence } from "../followup/correspondence.ts";
 import type { IncidentViews } from "../followup/incident-view.ts";
 import { drillReportSchema, type DrillReports } from "../store/drill-reports.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
 import type { Config } from "../config.ts";
+import type { Actor } from "../call/staff.ts";
 import { oncallApi, type OncallApiDeps } from "./api-oncall.ts";
+import { CASE_VERBS, caseActions, type CaseActionDeps, type Refusal } from "./case-actions.ts";
+import { recordAddition } from "./staff/changes.ts";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
-export const staffMessageSchema = z.object({ text: z.string().trim().min(1, "write something").max(20_000, "at most 20000 characters") });
 
 /** The staff API (docs/architecture.md, "Routes"): JSON; app.ts puts it behind the bearer check, roles and audit. */
 export function staffApi(deps: {
@@ -18,11 +18,10 @@ export function staffApi(deps: {
   sessions: CallSessions;
   timeline: Timeline;
   views: IncidentViews;
-  cases: CaseDesk;
-  correspondence: Correspondence;
   reports: DrillReports;
-} & OncallApiDeps): Router {
-  const { sessions, timeline, views, cases, reports, correspondence, config } = deps;
+} & OncallApiDeps &
+  CaseActionDeps): Router {
+  const { sessions, timeline, views, reports, config } = deps;
   const router = Router();
   router.use(oncallApi(deps));
 
@@ -75,30 +74,35 @@ export function staffApi(deps: {
     res.json(incident);
   });
 
-  // The partner replied (staff clicked, or the inbound mail hook posted): stop the hold's clock.
-  router.post("/incidents/:id/reply", async (req, res) => {
-    await caseAction(res, () => cases.reply(req.params.id));
-  });
-
-  router.post("/incidents/:id/reopen", async (req, res) => {
-    await caseAction(res, () => cases.reopen(req.params.id));
-  });
+  // The case actions, as the console's buttons do them (case-actions.ts): `reply` (the partner replied: stop
+  // the hold's clock), `reopen`, `close`, `assign` ({ owner }), `notes` ({ text, note? }). Answers the case
+  // as it is after the action (a note: the note, 201 when added, 200 when a retry found it stored), or a 4xx
+  // naming what is wrong: 400 a bad body, 404 no such incident, 409 a case not in a state for it.
+  const actions = caseActions(deps);
+  for (const verb of CASE_VERBS) {
+    router.post(`/incidents/:id/${verb}`, async (req, res) => {
+      const result = await actions.perform(verb, req.params.id, req.body, res.locals.actor as Actor);
+      if (!result.ok) {
+        refuse(res, result);
+        return;
+      }
+      if (!result.note) {
+        res.json({ case: result.case });
+        return;
+      }
+      recordAddition(res, { note: result.note.note.id, text: result.note.note.text }, result.note.added);
+      res.status(result.note.added ? 201 : 200).json({ note: result.note.note, added: result.note.added });
+    });
+  }
 
   // Our reply to the partner, sent in the incident's mail thread by a job; its send starts the case hold.
   router.post("/incidents/:id/messages", async (req, res) => {
-    const parsed = staffMessageSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      res.status(400).json({ error: `invalid message: ${issue.path.join(".") || "body"}: ${issue.message}`, field: issue.path.join(".") });
+    const result = await actions.sendReply(req.params.id, req.body);
+    if (!result.ok) {
+      refuse(res, result);
       return;
     }
-    try {
-      const message = await correspondence.staffReply(req.params.id, parsed.data.text);
-      res.status(202).json({ message: { ...message, sentAt: null } });
-    } catch (error) {
-      if (!(error instanceof CaseError)) throw error;
-      res.status(error.status).json({ error: error.message });
-    }
+    res.status(202).json({ message: { ...result.message, sentAt: null } });
   });
 
   // `drill --target` asks first which callers this line treats as drills: a scenario from any other number
@@ -127,11 +131,7 @@ export function staffApi(deps: {
   return router;
 }
 
-async function caseAction(res: import("express").Response, action: () => Promise<unknown>): Promise<void> {
-  try {
-    res.json({ case: await action() });
-  } catch (error) {
-    if (!(error instanceof CaseError)) throw error;
-    res.status(error.status).json({ error: error.message });
-  }
+/** A refused action as JSON: its status, the error in words, and the body's field at fault when there is one. */
+function refuse(res: Response, result: Refusal): void {
+  res.status(result.status).json({ error: result.message, ...(result.field === undefined ? {} : { field: result.field }) });
 }

@@ -1,6 +1,4 @@
 import { Router, type Response } from "express";
-import { CaseError } from "../followup/cases.ts";
-import type { Correspondence } from "../followup/correspondence.ts";
 import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
 import { html } from "./html.ts";
 import { layout } from "./pages.ts";
@@ -9,6 +7,7 @@ import { caseActions, notesSection } from "./call-page.ts";
 import { caseSummary, pagedSummary, partnerLink } from "./dashboard.ts";
 import { when } from "./format.ts";
 import { threadSection } from "./thread.ts";
+import type { CaseActions } from "./case-actions.ts";
 
 /** An email incident's console page: its mail, case and timeline (no call, no engineers' legs). */
 function mailIncidentPage(incident: IncidentView, extra: { notes: CaseNote[]; staff: { email: string; name: string }[] }, csrf: string, notice?: string): string {
@@ -26,7 +25,7 @@ ${threadSection(incident, csrf)}
 }
 
 /** GET /console/incidents/:id for an email incident (calls go on to their call page), and the reply form's POST. */
-export function threadRoutes(deps: { views: IncidentViews; correspondence: Correspondence; notes: CaseNotes; staff: { members: { email: string; name: string }[] } }): Router {
+export function threadRoutes(deps: { views: IncidentViews; caseActions: Pick<CaseActions, "sendReply">; notes: CaseNotes; staff: { members: { email: string; name: string }[] } }): Router {
   const router = Router();
   const csrf = (res: Response) => String(res.locals.csrf ?? "");
   router.get("/incidents/:id", async (req, res, next) => {
@@ -37,13 +36,10 @@ export function threadRoutes(deps: { views: IncidentViews; correspondence: Corre
   });
   router.post("/incidents/:id/messages", async (req, res) => {
     const id = String(req.params.id);
-    const text = String(req.body?.text ?? "").trim();
-    try {
-      if (!text) throw new CaseError(409, "the reply is empty");
-      await deps.correspondence.staffReply(id, text);
-    } catch (error) {
-      if (!(error instanceof CaseError)) throw error;
-      res.status(error.status === 404 ? 404 : 400).type("html").send(layout("Reply", html`<p class="error">${error.message}</p>`, { csrf: csrf(res) }));
+    // The staff API's reply does the same (case-actions.ts): the same checks and the same words.
+    const result = await deps.caseActions.sendReply(id, req.body);
+    if (!result.ok) {
+      res.status(result.status).type("html").send(layout("Reply", html`<p class="error">Not sent: ${result.message}</p>`, { csrf: csrf(res) }));
       return;
     }
     const incident = await deps.views.get(id);

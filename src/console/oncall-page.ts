@@ -1,6 +1,5 @@
 import { Router, type Response } from "express";
 import { DateTime } from "luxon";
-import { localTime } from "../schedule/listing.ts";
 import { overrideRequestSchema, type Override } from "../schedule/override.ts";
 import type { ResolvedLevel } from "../schedule/resolve.ts";
 import type { Schedule } from "../schedule/schema.ts";
@@ -8,6 +7,7 @@ import { levelTimelines } from "../schedule/timeline.ts";
 import { scheduleWarnings } from "../schedule/warnings.ts";
 import type { OnCall } from "../store/oncall.ts";
 import { changedBy, checkAgainstSchedule } from "./api-oncall.ts";
+import { utcText, when } from "./format.ts";
 import { html, type Html } from "./html.ts";
 import { layout } from "./pages.ts";
 import { can } from "./staff/context.ts";
@@ -27,13 +27,13 @@ export function levelBar(schedule: Schedule, pieces: ReturnType<typeof levelTime
   const rects = pieces.map((piece) => {
     const width = Math.max(((piece.to - piece.from) / (DAYS_SHOWN * DAY_MS)) * WIDTH - 1, 0.5).toFixed(1);
     const fill = piece.engineer === null ? "#d0675a" : PALETTE[names.indexOf(piece.engineer) % PALETTE.length];
-    const label = `${piece.engineer ?? "nobody"}${piece.override ? " (override)" : ""}: ${localTime(piece.from, schedule.timeZone)} to ${localTime(piece.to, schedule.timeZone)}`;
+    const label = `${piece.engineer ?? "nobody"}${piece.override ? " (override)" : ""}: ${utcText(piece.from)} to ${utcText(piece.to)}`;
     const kind = piece.override ? "override" : piece.engineer === null ? "nobody" : "layer";
     return html`<g class="shift shift-${kind}"><rect x="${x(piece.from)}" y="${piece.override ? 2 : 6}" width="${width}" height="${piece.override ? 36 : 28}" fill="${fill}"${piece.override ? html` stroke="#222" stroke-width="2" stroke-dasharray="4 2"` : ""}><title>${label}</title></rect>${Number(width) > 40 ? html`<text x="${(Number(x(piece.from)) + 3).toFixed(1)}" y="25">${piece.engineer ?? "nobody"}${piece.override ? " ✎" : ""}</text>` : ""}</g>`;
   });
   const ticks = Array.from({ length: DAYS_SHOWN + 1 }, (_, day) => {
-    const midnight = DateTime.fromMillis(from, { zone: schedule.timeZone }).plus({ days: day }).toMillis();
-    return html`<line x1="${x(midnight)}" y1="0" x2="${x(midnight)}" y2="44" stroke="#999" stroke-width="0.5"/><text x="${x(midnight)}" y="56" font-size="10">${DateTime.fromMillis(midnight, { zone: schedule.timeZone }).toFormat("ccc d")}</text>`;
+    const midnight = DateTime.fromMillis(from, { zone: "utc" }).plus({ days: day }).toMillis();
+    return html`<line x1="${x(midnight)}" y1="0" x2="${x(midnight)}" y2="44" stroke="#999" stroke-width="0.5"/><text x="${x(midnight)}" y="56" font-size="10">${DateTime.fromMillis(midnight, { zone: "utc" }).toFormat("ccc d")}</text>`;
   });
   return html`<svg class="oncall-bar" viewBox="0 0 ${WIDTH} 60" width="100%" height="60" preserveAspectRatio="xMinYMin meet" role="img" aria-label="two weeks of on-call">${rects}${ticks}<line class="now" x1="${x(now)}" y1="0" x2="${x(now)}" y2="44" stroke="#000" stroke-width="2"/></svg>`;
 }
@@ -49,9 +49,10 @@ export interface OncallView {
 
 export function oncallPage(view: OncallView, csrf: string, message?: { error?: string; done?: string }): string {
   const zone = view.schedule.timeZone;
-  const from = DateTime.fromMillis(view.now, { zone }).startOf("day").toMillis();
+  // Times as on every console page (format.ts): UTC, the reader's local time on hover; days are UTC days.
+  // Only the override form takes times in the schedule's zone, as its labels say.
+  const from = DateTime.fromMillis(view.now, { zone: "utc" }).startOf("day").toMillis();
   const timelines = levelTimelines(view.schedule, view.overrides, from, from + DAYS_SHOWN * DAY_MS);
-  const when = (iso: string | null) => (iso ? localTime(Date.parse(iso), zone) : "—");
   const rows = view.levels.map(
     (l) =>
       html`<tr class="oncall-level"><td>${l.level}</td><td>${l.name}</td><td class="oncall-engineer">${l.engineer ? `${l.engineer.name} (${l.engineer.number})` : "nobody: the level is skipped"}${l.override ? html` <span class="badge">override</span>` : ""}</td><td>${when(l.since)}</td><td>${when(l.until)}</td></tr>`,
@@ -61,7 +62,7 @@ export function oncallPage(view: OncallView, csrf: string, message?: { error?: s
     .filter((o) => Date.parse(o.to) > view.now)
     .map(
       (o) =>
-        html`<tr><td>${o.level}</td><td>${o.engineer}</td><td>${localTime(Date.parse(o.from), zone)}</td><td>${localTime(Date.parse(o.to), zone)}</td><td>${o.createdBy}, ${localTime(Date.parse(o.createdAt), zone)}</td>
+        html`<tr><td>${o.level}</td><td>${o.engineer}</td><td>${when(o.from)}</td><td>${when(o.to)}</td><td>${o.createdBy}, ${when(o.createdAt)}</td>
 <td>${can("engineer") ? html`<form method="post" action="/console/oncall/overrides/${o.id}/delete" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" aria-label="delete override ${o.id}">Delete</button></form>` : ""}</td></tr>`,
     );
   const levelOptions = view.schedule.levels.map((l) => html`<option value="${l.level}">${l.level}: ${l.name}</option>`);
@@ -69,7 +70,7 @@ export function oncallPage(view: OncallView, csrf: string, message?: { error?: s
   return layout(
     "On call",
     html`<h1>On call now</h1>
-<p>${view.mode === "schedule" ? "From the schedule file (SCHEDULE_FILE), with overrides." : html`From the roster (ENGINEERS, edited on the <a href="/console/roster">roster page</a>), with overrides.`} Times in ${zone}.</p>
+<p>${view.mode === "schedule" ? "From the schedule file (SCHEDULE_FILE), with overrides." : html`From the roster (ENGINEERS, edited on the <a href="/console/roster">roster page</a>), with overrides.`} Times in UTC (hover for your local time); the schedule's zone is ${zone}, in which the override form takes its times.</p>
 ${message?.error ? html`<p class="error">${message.error}</p>` : ""}${message?.done ? html`<p class="notice">${message.done}</p>` : ""}
 ${view.warnings.length ? html`<section class="warnings"><h2>Warnings</h2><ul>${view.warnings.map((w) => html`<li>${w}</li>`)}</ul></section>` : ""}
 <table><thead><tr><th>Level</th><th>Name</th><th>Engineer</th><th>Since</th><th>Until</th></tr></thead><tbody>${rows}</tbody></table>

@@ -19,6 +19,7 @@ import type { CallSessions } from "../store/sessions.ts";
 import type { FollowupState } from "../store/followup-state.ts";
 import { CONSOLE_CSS, layout, rosterPage } from "./pages.ts";
 import { drillReportPage, drillsPage } from "./drill-pages.ts";
+import { caseActions } from "./case-actions.ts";
 import { caseRoutes } from "./case-routes.ts";
 import { incidentRoutes, type IncidentRoutesDeps } from "./incident-routes.ts";
 import { partnerRoutes, type PartnerPageDeps } from "./partner-page.ts";
@@ -106,11 +107,12 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(oncallConsole(deps));
 
   router.use(incidentRoutes(deps));
-  router.use(caseRoutes(deps));
+  const actions = caseActions(deps);
+  router.use(caseRoutes({ caseActions: actions, incidents }));
   router.use(partnerRoutes(deps));
 
   // An email incident's page and the reply form; a call's incident goes on to its call page below.
-  router.use(threadRoutes(deps));
+  router.use(threadRoutes({ ...deps, caseActions: actions }));
 
   // A stable link by incident id (pages and emails carry it): the incident's call page.
   router.get("/incidents/:id", async (req, res) => {
@@ -140,12 +142,14 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     back(res, "/console/roster");
   });
   router.post("/roster/move-up/:level", async (req, res) => {
-    const level = Number(req.params.level);
-    if (!Number.isInteger(level)) {
-      res.status(400).type("html").send(rosterPage(await roster.current(), csrf(res), `Not moved: "${req.params.level}" is not an engineer's level`));
+    const engineers = await roster.current();
+    const problem = moveUpProblem(req.params.level, engineers.length);
+    if (problem) {
+      // Refused with 400: the audit trail records no move, and the roster is as it was.
+      res.status(400).type("html").send(rosterPage(engineers, csrf(res), `Not moved: ${problem}`));
       return;
     }
-    await roster.moveUp(level);
+    await roster.moveUp(Number(req.params.level));
     back(res, "/console/roster");
   });
 
@@ -194,4 +198,13 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use("/queues", queuesHeaders, deps.staff.guard.csrfCookie("/console/queues"), withoutWebFonts, board.getRouter());
 
   return router;
+}
+
+/** Why engineer `raw` cannot move up a roster of `size`, or null: only levels 2..size have someone above them. */
+export function moveUpProblem(raw: string, size: number): string | null {
+  if (!/^\d+$/.test(raw)) return `"${raw}" is not an engineer's level`;
+  const level = Number(raw);
+  if (level === 1) return "engineer 1 is first already";
+  if (level < 1 || level > size) return `there is no engineer at level ${level}: the roster has ${size} (levels 1 to ${size})`;
+  return null;
 }

@@ -52,7 +52,8 @@ export class CaseDesk {
     if (before.holdFor === messageId) return;
     const generation = before.generation + 1;
     const closesAt = new Date(now().getTime() + holdMs).toISOString();
-    const fields = { closesAt, generation: String(generation), holdFor: messageId };
+    // From closed too: the case is open again, so closedAt/closedBy go (the timeline keeps them).
+    const fields = { closesAt, generation: String(generation), holdFor: messageId, closedAt: "", closedBy: "" };
     if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "partner-replied", "closed"], "awaiting-reply", fields)) {
       await queues.cancelCaseClose(incidentId, before.generation);
       await queues.scheduleCaseClose(incidentId, generation, holdMs);
@@ -65,20 +66,24 @@ export class CaseDesk {
     const callSid = await this.callSid(incidentId);
     const { followup, queues, now } = this.deps;
     const before = (await followup.read(incidentId)).case;
-    if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "closed"], "partner-replied", { repliedAt: now().toISOString() })) {
+    if (await followup.transitionCase(incidentId, ["open", "awaiting-reply", "closed"], "partner-replied", { repliedAt: now().toISOString(), closedAt: "", closedBy: "" })) {
       await queues.cancelCaseClose(incidentId, before.generation);
       await this.note(callSid, events.caseReplied(now().toISOString(), before.generation));
     }
     return (await followup.read(incidentId)).case;
   }
 
+  /**
+   * A closed case opens again with a fresh hold. Its closedAt/closedBy go (the case is not closed now);
+   * who closed it and when stay in the timeline (case.closed events) and the audit trail.
+   */
   async reopen(incidentId: string): Promise<CaseState> {
     const callSid = await this.callSid(incidentId);
     const { followup, queues, holdMs, now } = this.deps;
     const before = (await followup.read(incidentId)).case;
     const generation = before.generation + 1;
     const closesAt = new Date(now().getTime() + holdMs).toISOString();
-    if (!(await followup.transitionCase(incidentId, ["closed"], "awaiting-reply", { reopenedAt: now().toISOString(), closesAt, generation: String(generation) }))) {
+    if (!(await followup.transitionCase(incidentId, ["closed"], "awaiting-reply", { reopenedAt: now().toISOString(), closesAt, generation: String(generation), closedAt: "", closedBy: "" }))) {
       throw new CaseError(409, `case ${incidentId} is ${before.state}, not closed: only a closed case can be reopened`);
     }
     await queues.scheduleCaseClose(incidentId, generation, holdMs);

@@ -45,7 +45,7 @@ interface Row {
 
 export interface SearchPage {
   ids: string[];
-  /** Where the next (older) page starts; null when the index holds nothing older. */
+  /** Where the next (older) page starts; null when nothing older matches (the page looks one match past its end to know). */
   next: Cursor | null;
   /** How many incidents were looked at; `capped` when the page stopped at the scan limit before filling. */
   scanned: number;
@@ -60,7 +60,9 @@ const FIELDS = ["id", "channel", "severity", "outcome", "callSid", "from", "part
  * Pages through the incidents index (a sorted set by time raised, written once with the incident by
  * raise-once.lua and raise-case.lua), newest first, keeping those the filter matches. Dates narrow the
  * index range; the rest is checked on a few fields per incident, read in batches, up to `maxScan` incidents
- * per page, so a rare match among thousands still answers quickly (with a cursor to look further).
+ * per page, so a rare match among thousands still answers quickly (with a cursor to look further). A page
+ * looks for `limit + 1` matches: a page of exactly `limit` with nothing older offers no cursor to an empty
+ * page. (A full page whose look past its end ran into `maxScan` keeps its cursor: older ones may match.)
  */
 export class IncidentSearch {
   constructor(
@@ -78,8 +80,9 @@ export class IncidentSearch {
     const ids: string[] = [];
     let scanned = 0;
     let last: Cursor | null = null;
+    let shownLast: Cursor | null = null;
     for (;;) {
-      if (scanned >= maxScan) return { ids, next: last, scanned, capped: true };
+      if (scanned >= maxScan) return ids.length === limit ? { ids, next: shownLast, scanned, capped: false } : { ids, next: last, scanned, capped: true };
       const raw = await this.redis.zrevrangebyscore(this.keys.incidents(), bound(max), bound(bottom), "WITHSCORES", "LIMIT", offset, BATCH);
       const entries: Cursor[] = [];
       for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
@@ -89,8 +92,11 @@ export class IncidentSearch {
         scanned += 1;
         last = entry;
         const row = rows[i];
-        if (row && matches(row, filter)) ids.push(entry.id);
-        if (ids.length === limit) return { ids, next: entry, scanned, capped: false };
+        if (!row || !matches(row, filter)) continue;
+        // One match past the page: there is an older page, and it starts after this page's last incident.
+        if (ids.length === limit) return { ids, next: shownLast, scanned, capped: false };
+        ids.push(entry.id);
+        shownLast = entry;
       }
       if (entries.length < BATCH) return { ids, next: null, scanned, capped: false };
       const lastScore = entries.at(-1)!.score;

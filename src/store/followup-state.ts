@@ -99,7 +99,7 @@ export class FollowupState {
     return this.redis.zrangebyscore(this.keys.pagingFailures(), now.getTime() - PAGING_FAILURES_KEPT_MS, "+inf");
   }
 
-  /** Moves the case to `to` only if it is in one of `from`, atomically; returns whether it moved. */
+  /** Moves the case to `to` only if it is in one of `from`, atomically; returns whether it moved. A field given as "" is removed. */
   async transitionCase(incidentId: string, from: CaseState["state"][], to: CaseState["state"], fields: Record<string, string> = {}): Promise<boolean> {
     const pairs = Object.entries(fields).flatMap(([key, value]) => [`case:${key}`, value]);
     return (await this.redis.transitionCase(this.keys.incident(incidentId), to, from.length, ...from, ...pairs)) === 1;

@@ -46,6 +46,9 @@ it("shows who is on call now and two weeks per level with overrides marked; an o
   await page.goto(`${t.line.url}/console/oncall`);
 
   expect(await onCallNow(page)).toEqual(["Katherine (+15550002002)", "Dennis (+15550002003)"]);
+  // Since/until read as everywhere in the console: UTC, with the reader's local time on hover.
+  await expect(page.locator("tr.oncall-level time").first().textContent()).resolves.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  await expect(page.locator("tr.oncall-level time").first().getAttribute("title")).resolves.toMatch(/\(your local time\)$/);
   // One bar per level, fourteen days each, with the line at now.
   const bars = page.locator("svg.oncall-bar");
   expect(await bars.count()).toBe(2);
@@ -54,7 +57,7 @@ it("shows who is on call now and two weeks per level with overrides marked; an o
   // Monday's handover is in the fortnight: Katherine's week, then Dennis's, then Margaret's.
   await expect(bars.first().locator("g.shift-layer text").allTextContents()).resolves.toEqual(["Katherine", "Dennis", "Margaret"]);
   expect(await overridesIn(page, 1)).toEqual([]);
-  expect(await overridesIn(page, 2)).toEqual([expect.stringMatching(/^Margaret \(override\): Fri 2 Apr 2027 09:00/)]);
+  expect(await overridesIn(page, 2)).toEqual(["Margaret (override): 2027-04-02 08:00:00 UTC to 2027-04-03 08:00:00 UTC"]);
 
   // Margaret takes the primary for this afternoon, entered in London time.
   await page.getByLabel("Level").selectOption("1");
@@ -66,7 +69,7 @@ it("shows who is on call now and two weeks per level with overrides marked; an o
   await expect(page.locator(".notice").textContent()).resolves.toBe("Override added.");
 
   expect(await onCallNow(page)).toEqual(["Margaret (+15550002001) override", "Dennis (+15550002003)"]);
-  expect(await overridesIn(page, 1)).toEqual([expect.stringMatching(/^Margaret \(override\): Wed 31 Mar 2027 12:00 .* to Wed 31 Mar 2027 18:00/)]);
+  expect(await overridesIn(page, 1)).toEqual(["Margaret (override): 2027-03-31 11:00:00 UTC to 2027-03-31 17:00:00 UTC"]);
   // Marked apart from the rotation: outlined with a dashed stroke.
   await expect(bars.first().locator("g.shift-override rect").getAttribute("stroke-dasharray")).resolves.toBe("4 2");
   // The line agrees: a call now would ring Margaret first.

@@ -46,7 +46,12 @@ it("an engineer assigns, notes, closes and reopens a case; each change is audite
   expect((await t.line.views.get(incidentId))!.case).toMatchObject({ state: "closed", closedBy: PEOPLE.engineer.email });
   expect((await act("close")).status).toBe(409);
   expect((await act("reopen")).status).toBe(303);
-  expect((await t.line.views.get(incidentId))!.case.state).toBe("awaiting-reply");
+  // Reopened, it is no longer closed by anyone: who closed it and when stay in the timeline and the audit.
+  const reopened = (await t.line.views.get(incidentId))!;
+  expect(reopened.case.state).toBe("awaiting-reply");
+  expect(reopened.case).not.toHaveProperty("closedBy");
+  expect(reopened.case).not.toHaveProperty("closedAt");
+  expect(JSON.stringify(reopened.timeline)).toContain(`Case closed by ${PEOPLE.engineer.name}`);
 
   // Bad forms: a 400 naming the field, and nothing changes.
   expect(await (await act("assign", { owner: "stranger@elsewhere.test" })).text()).toContain("owner: stranger@elsewhere.test is not on the staff");
@@ -61,7 +66,8 @@ it("an engineer assigns, notes, closes and reopens a case; each change is audite
   expect(byAction("case.note")[0]).toMatchObject({ target: incidentId, after: { note, text: "Called Acme back: their gateway is down." } });
   expect(byAction("case.close")).toHaveLength(1);
   expect(byAction("case.close")[0]).toMatchObject({ before: { state: "open" }, after: { state: "closed" } });
-  expect(byAction("case.reopen")[0]).toMatchObject({ before: { state: "closed" }, after: { state: "awaiting-reply" } });
+  expect(byAction("case.reopen")[0]).toMatchObject({ before: { state: "closed", closedBy: PEOPLE.engineer.email }, after: { state: "awaiting-reply" } });
+  expect(byAction("case.reopen")[0]!.after).not.toHaveProperty("closedBy");
 });
 
 it("a viewer sees no case buttons, and each case action they post is refused with 403 and changes nothing", async () => {

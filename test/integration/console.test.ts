@@ -137,6 +137,26 @@ describe("the roster", () => {
     expect(await response.text()).toContain("Not saved: engineer 1 number: an E.164 phone number");
     expect(await t.line.roster.current()).toEqual(ENGINEERS);
   });
+
+  it("refuses moving up a level the roster does not have with a 400 naming it, and changes and audits nothing", async () => {
+    const { cookie, csrf } = await login();
+    const before = await t.line.roster.current();
+    const moves = (await t.line.staff.audit.list({ action: "roster.move-up" })).length;
+    for (const [level, message] of [
+      ["99", "Not moved: there is no engineer at level 99: the roster has 3 (levels 1 to 3)"],
+      ["4", "Not moved: there is no engineer at level 4: the roster has 3 (levels 1 to 3)"],
+      ["0", "Not moved: there is no engineer at level 0"],
+      ["1", "Not moved: engineer 1 is first already"],
+      ["-2", "is not an engineer&#39;s level"],
+      ["2.5", "is not an engineer&#39;s level"],
+    ]) {
+      const response = await post(`/console/roster/move-up/${level}`, { _csrf: csrf }, { cookie });
+      expect(response.status, level).toBe(400);
+      expect(await response.text(), level).toContain(message);
+    }
+    expect(await t.line.roster.current()).toEqual(before);
+    expect(await t.line.staff.audit.list({ action: "roster.move-up" })).toHaveLength(moves);
+  });
 });
 
 describe("drill results", () => {

@@ -123,6 +123,18 @@ describe("the dashboard's incidents", () => {
     expect(new Set(seen).size).toBe(123);
     expect(seen.slice(-3)).toEqual([ids.abandoned, ids.voicemail, ids.connected]);
   }, 30_000);
+
+  it("offers no older-incidents link when a full page is all there is", async () => {
+    // +1555888 0000 to 0099: a hundred calls, two pages of fifty exactly, nothing older.
+    const first = await page("?q=%2B155588800");
+    expect(shownIds(first)).toHaveLength(50);
+    const next = /<a rel="next" href="\/console\?([^"]+)">/.exec(first);
+    expect(next).not.toBeNull();
+    const second = await page(`?${next![1]!.replaceAll("&amp;", "&")}`);
+    expect(shownIds(second)).toHaveLength(50);
+    expect(second).not.toContain("Older incidents");
+    expect(new Set([...shownIds(first), ...shownIds(second)]).size).toBe(100);
+  });
 });
 
 describe("the CSV export", () => {

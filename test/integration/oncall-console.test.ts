@@ -65,7 +65,10 @@ describe("the console's on-call page", () => {
   it("shows who is on call now, two weeks per level, and the warnings (gaps, undiallable numbers)", async () => {
     const { cookie } = await login();
     const page = await (await get("/console/oncall", { cookie })).text();
-    expect(page).toMatch(/<td class="oncall-engineer">Ada \(\+15550001001\)<\/td><td>Mon 2 Nov 2026 09:00 GMT<\/td><td>Mon 9 Nov 2026 09:00 GMT<\/td>/);
+    // Times as on every console page: UTC, in a <time> whose title the page's script fills with local time.
+    expect(page).toContain('<td class="oncall-engineer">Ada (+15550001001)</td><td><time datetime="2026-11-02T09:00:00.000Z">2026-11-02 09:00:00 UTC</time></td><td><time datetime="2026-11-09T09:00:00.000Z">2026-11-09 09:00:00 UTC</time></td>');
+    expect(page).toContain("<title>Ada: 2026-11-04 00:00:00 UTC to 2026-11-09 09:00:00 UTC</title>");
+    expect(page).not.toMatch(/\d\d:\d\d (GMT|BST)/);
     expect(page).toContain("nobody: the level is skipped");
     expect(page.match(/<svg class="oncall-bar"/g)).toHaveLength(2);
     expect(page).toContain("level 2 (secondary) has nobody on call from 2026-11-04T15:00:00.000Z to 2026-11-09T09:00:00.000Z");
@@ -79,6 +82,7 @@ describe("the console's on-call page", () => {
     const page = await (await get("/console/oncall", { cookie })).text();
     expect(page).toMatch(/Grace \(\+15550001002\) <span class="badge">override<\/span>/);
     expect(page).toContain('class="shift shift-override"');
+    expect(page).toContain('<td>1</td><td>Grace</td><td><time datetime="2026-11-04T14:00:00.000Z">2026-11-04 14:00:00 UTC</time></td><td><time datetime="2026-11-05T10:00:00.000Z">2026-11-05 10:00:00 UTC</time></td>');
     const api = await (await get("/api/oncall/overrides", { authorization: `Bearer ${CONSOLE_TOKEN}` })).json();
     expect(api.overrides).toEqual([expect.objectContaining({ level: 1, engineer: "Grace", from: "2026-11-04T14:00:00.000Z", to: "2026-11-05T10:00:00.000Z", createdBy: PEOPLE.admin.email })]);
 

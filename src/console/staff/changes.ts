@@ -16,7 +16,7 @@ interface Described {
   target?: string;
   /** Read before the change and again after it: the entry's before and after. */
   snapshot?: () => Promise<unknown>;
-  /** For changes that add something: what was added, read from the request once it is done. */
+  /** For changes that add something: what was added, read from the request once it is done (or as the route recorded it, `recordAddition`). */
   added?: () => unknown;
   /** The snapshot is a list of records with ids: keep only those removed (before) and added (after). */
   diff?: true;
@@ -95,12 +95,25 @@ export function auditChanges(area: "console" | "api", trail: AuditTrail, sources
     if (!change) return next();
     const before = change.snapshot ? await change.snapshot().catch(() => null) : undefined;
     holdEndUntil(res, async () => {
-      const after = change.snapshot ? await change.snapshot().catch(() => null) : change.added?.();
+      const recorded = res.locals[ADDITION] as { what: unknown; changed: boolean } | undefined;
+      // A retried request that found its work done already (the same note again) changed nothing: no entry.
+      if (recorded && !recorded.changed) return;
+      const after = change.snapshot ? await change.snapshot().catch(() => null) : recorded ? recorded.what : change.added?.();
       const entry: AuditChange = { action: change.action, target: change.target, ...(change.diff ? difference(before, after) : { before, after }) };
       await trail.record(res.locals.actor as Actor, entry).catch((err: unknown) => req.log?.error({ err, action: entry.action }, "audit entry not written"));
     });
     next();
   };
+}
+
+const ADDITION = "auditAddition";
+
+/**
+ * A route that adds something says what it stored (the note with its id, whichever door's body it came in)
+ * and whether it was new; the entry's `after` is then that, and a repeat that stored nothing writes no entry.
+ */
+export function recordAddition(res: Response, what: unknown, changed: boolean): void {
+  res.locals[ADDITION] = { what, changed };
 }
 
 /** What a change removed from a list of records (before) and added to it (after), by id. */
