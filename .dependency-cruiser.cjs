@@ -15,7 +15,7 @@ const LAYERS = [
   ["email", "^src/email/"],
   ["metrics", "^src/metrics\\.ts$"],
   ["edges", "^src/(line|console)/"],
-  ["process", "^src/(app|server|services|startup-summary)\\.ts$"],
+  ["process", "^src/(app|server|services|startup-summary|request-log)\\.ts$"],
   ["drill", "^src/drill/"],
   ["cli", "^src/cli\\.ts$"],
 ];

@@ -1,5 +1,6 @@
 // A server for the benchmark, in its own process so the load generator does not share its event loop:
-// `line` is the emergency line on Redis; `bare` is Express answering a fixed TwiML document.
+// `line` is the emergency line on Redis; `bare` is Express answering a fixed TwiML document on any path.
+// Over IPC it answers "stats" with its RSS and CPU time, so the bench can report cost per request.
 import express from "express";
 import { pino } from "pino";
 import { loadConfig } from "../src/config.ts";
@@ -9,29 +10,39 @@ import { startLine } from "../src/server.ts";
 const mode = process.argv[2];
 const FIXED_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>You have reached the emergency on-call line.</Say><Dial action="http://127.0.0.1/voice/dial?level=1" timeout="20"><Number url="http://127.0.0.1/voice/whisper">+15550001001</Number></Dial></Response>';
 
+let port: number;
 if (mode === "bare") {
   const app = express();
-  app.post("/voice/incoming", express.urlencoded({ extended: false }), (_req, res) => {
+  // The same work as the line's edge, minus the line: parse the signed form, answer TwiML.
+  app.use(express.urlencoded({ extended: false }), (_req, res) => {
     res.type("text/xml").send(FIXED_TWIML);
   });
-  const server = app.listen(0, "127.0.0.1", () => {
-    const address = server.address();
-    console.log(JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 }));
+  port = await new Promise<number>((resolve) => {
+    const server = app.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : 0);
+    });
   });
 } else if (mode === "line") {
   const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
   const line = await startLine({
-    config: (port) => loadConfig({ ...process.env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }),
+    config: (listening) => loadConfig({ ...process.env, PORT: String(listening), PUBLIC_BASE_URL: `http://127.0.0.1:${listening}` }),
     redis,
     log: pino({ level: "silent" }),
     port: 0,
     host: "127.0.0.1",
     workers: false,
   });
-  console.log(JSON.stringify({ port: new URL(line.url).port }));
+  port = Number(new URL(line.url).port);
 } else {
   console.error("usage: server.ts line|bare");
   process.exit(2);
 }
+process.on("message", (message) => {
+  if (message !== "stats") return;
+  const cpu = process.cpuUsage();
+  process.send?.({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+});
+process.send?.({ port });
 // A clean exit on SIGTERM lets `node --cpu-prof` write its profile.
 process.once("SIGTERM", () => process.exit(0));

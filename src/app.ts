@@ -1,14 +1,12 @@
-import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
-import { pinoHttp } from "pino-http";
 import { staffApi } from "./console/api.ts";
 import { consoleRoutes } from "./console/routes.ts";
 import { inboundMailRoutes } from "./email/http.ts";
 import { staffApiGate } from "./console/staff/console.ts";
 import { lineRoutes } from "./line/router.ts";
-import { httpSerializers } from "./log.ts";
+import { requestLog } from "./request-log.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
 
@@ -28,17 +26,8 @@ export function createApp({ services, log, statusPage }: AppOptions) {
 
   const app = express();
   app.disable("x-powered-by");
-  app.use(
-    pinoHttp({
-      logger: log,
-      // Lines logged while handling a request carry its id (reqId), not the whole request.
-      quietReqLogger: true,
-      // Twilio's own request id when it sends one, so our lines can be matched with its debugger.
-      genReqId: (req) => String(req.headers["i-twilio-idempotency-token"] ?? req.headers["x-request-id"] ?? randomUUID()),
-      serializers: httpSerializers,
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-    }),
-  );
+  // One line per request, and a logger carrying its id for the lines logged while handling it.
+  app.use(requestLog(log));
   app.use(absoluteFormTarget);
   // Security headers for what browsers show; Twilio's webhooks (a hot path read by no browser) skip them.
   const secureHeaders = helmet({
@@ -124,7 +113,7 @@ const errorAnswer =
       return;
     }
     const { status, message } = clientError(error) ?? { status: 500, message: `internal error; logged under request id ${String(req.id)}` };
-    if (status === 500) (res as { err?: unknown }).err = error; // pino-http logs it with the request's line
+    if (status === 500) res.err = error; // logged with the request's line (request-log.ts)
     res.status(status).json({ error: message });
   };
 

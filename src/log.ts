@@ -112,14 +112,13 @@ export const logSerializers = {
 };
 
 /**
- * pino-http's request and response lines: method, path without the query (query strings and bodies carry
- * phone numbers, headers carry tokens), the real status code. pino-http adds responseTime. pino-http hands
- * these serializers its own summaries of req, res and err, so nothing else of the request is read.
+ * The request lines' `req` and `res` (request-log.ts): method, path without the query (query strings and
+ * bodies carry phone numbers, headers carry tokens), the real status code. They are handed summaries made
+ * for them, so nothing else of the request is read.
  */
 export const httpSerializers = {
   req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: maskText(req.url.split("?")[0]!, 200) }),
   res: (res: { statusCode: number | null }) => ({ statusCode: res.statusCode }),
-  err: serializeError,
 };
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -24,7 +24,7 @@ export function connectRedis(target: RedisTarget | string): Redis {
   // 6 tries, not 16, so a webhook spools and answers within a second or so while its replica takes over.
   const redis = connect(
     asTarget(target),
-    { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true, ...LINK_OPTIONS, retryStrategy: reconnectBackoff(2_000) },
+    { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true, enableAutoPipelining: true, ...LINK_OPTIONS, retryStrategy: reconnectBackoff(2_000) },
     { maxRedirections: 6 },
   );
   // Connection errors surface on the commands that fail (and are spooled); superviseConnection reports outages.

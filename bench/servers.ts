@@ -1,0 +1,43 @@
+// Starting the bench's servers (bench/server.ts) in their own processes, and asking them what they used.
+import { fork, type ChildProcess } from "node:child_process";
+
+export interface BenchServer {
+  mode: "line" | "bare";
+  url: string;
+  child: ChildProcess;
+}
+
+export interface ServerStats {
+  rss: number;
+  cpuMs: number;
+}
+
+/** `nodeFlags`: e.g. --cpu-prof --cpu-prof-dir=DIR, for a profile of each server. */
+export async function startServer(mode: "line" | "bare", env: Record<string, string>, nodeFlags: string[]): Promise<BenchServer> {
+  const child = fork(new URL("./server.ts", import.meta.url).pathname, [mode], {
+    env: { ...process.env, ...env },
+    execArgv: [...nodeFlags, "--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (message) => resolve((message as { port: number }).port));
+    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+  return { mode, url: `http://127.0.0.1:${port}`, child };
+}
+
+export function stats(server: BenchServer): Promise<ServerStats> {
+  return new Promise((resolve) => {
+    server.child.once("message", (message) => resolve(message as ServerStats));
+    server.child.send("stats");
+  });
+}
+
+/** Waits for the server to exit after SIGTERM, so a profile it writes on exit is complete. */
+export function stop(server: BenchServer): Promise<void> {
+  if (server.child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.child.once("exit", () => resolve());
+    server.child.kill("SIGTERM");
+  });
+}
