@@ -34,7 +34,7 @@ import { Timeline } from "./store/timeline.ts";
  */
 export function createServices({ config, redis, log, now = () => new Date() }: { config: Config; redis: Redis; log: Logger; now?: () => Date }) {
   const keys = redisKeys(config.REDIS_PREFIX);
-  const queues = new FollowupQueues(redis, keys.bull(), { attempts: config.FOLLOWUP_ATTEMPTS, delayMs: config.FOLLOWUP_RETRY_DELAY_MS });
+  const queues = new FollowupQueues(redis, keys.bull(), { attempts: config.FOLLOWUP_ATTEMPTS, delayMs: config.FOLLOWUP_RETRY_DELAY_MS }, log);
   let spool = (): SpoolStatus => ({ spooled: 0, unspooled: 0, spoolFile: "ok" });
   const metrics = createMetrics({ queues: () => queues.all(), spool: () => spool() });
   const transcriptionWaitMs = config.TRANSCRIPTION_WAIT_SECONDS * 1000;

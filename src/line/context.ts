@@ -119,13 +119,21 @@ export class LineContext {
   async dialStep(meta: CallMeta, level: number, intro: "greeting" | "hold" | "another"): Promise<string> {
     const dial = this.target(meta.callSid, level, meta.engineers, meta.to);
     if (!dial) {
-      await this.deps.sessions.setStage(meta.callSid, "voicemail");
-      await this.deps.timeline.append(meta.callSid, events.voicemailPrompt(this.stamp()));
+      await this.together(this.deps.sessions.setStage(meta.callSid, "voicemail"), this.deps.timeline.append(meta.callSid, events.voicemailPrompt(this.stamp())));
       return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial: null } : { step: "voicemail" });
     }
-    await this.deps.sessions.setStage(meta.callSid, "hunting", level);
-    await this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level)));
+    await this.together(this.deps.sessions.setStage(meta.callSid, "hunting", level), this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level))));
     return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
+  }
+
+  /**
+   * Writes that do not depend on each other, sent in one round trip: they are started in this order, the
+   * connection keeps it (auto-pipelined, docs/architecture.md "One round trip"), and with Redis away the
+   * journal spools them in the same order. Only for writes whose order against each other does not matter
+   * to what they store (a stage and a timeline entry), never a raise and what must precede it.
+   */
+  async together(...writes: Promise<unknown>[]): Promise<void> {
+    await Promise.all(writes);
   }
 
   /**

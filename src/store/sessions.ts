@@ -50,7 +50,14 @@ export class CallSessions {
     return kept;
   }
 
+  /**
+   * A session's meta never changes once stored (HSETNX), so one this process has stored or read is answered
+   * from memory: the caller-leg webhooks that need only the meta make no round trip for it. A reconstructed
+   * meta can still give way to the real one, so it is always read again.
+   */
   async meta(callSid: string): Promise<CallMeta | null> {
+    const known = this.metaCache.get(callSid);
+    if (known && !known.reconstructed) return known;
     return (await this.get(callSid))?.meta ?? null;
   }
 

@@ -24,7 +24,7 @@ describe("emergency-line worker while Redis is down", () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const lines = w.lines.slice(started);
 
-    // Two connections (the stores', BullMQ's) backing off 0.5, 1, 2 s: at most four attempts each in 3 s,
+    // Three connections (the stores', the queues' own, the workers') backing off 0.5, 1, 2 s: at most four attempts each in 3 s,
     // one line each (it was some 40 lines of stack traces).
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
@@ -33,7 +33,7 @@ describe("emergency-line worker while Redis is down", () => {
     }
     const perConnection = new Map<string, number>();
     for (const { connection } of lines.map((line) => JSON.parse(line) as { connection: string })) perConnection.set(connection, (perConnection.get(connection) ?? 0) + 1);
-    expect([...perConnection.keys()].sort()).toEqual(["stores", "workers"]);
+    expect([...perConnection.keys()].sort()).toEqual(["queues", "stores", "workers"]);
     for (const count of perConnection.values()) expect(count).toBeLessThanOrEqual(4);
     const exited = w.kill("SIGTERM");
     expect(await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 5000))])).toBe(0);

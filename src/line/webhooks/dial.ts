@@ -30,20 +30,17 @@ export function dialWebhook(line: LineContext) {
       const seconds = p.DialCallDuration ?? 0;
       // A level past the call's own engineers can only come from a fallback that dialled from a newer roster.
       const engineer = meta.engineers[level - 1] ?? null;
-      const first = await sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
+      const attempt = sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
+      const legEnded = () => timeline.append(p.CallSid, events.legEnded(line.stamp(), level, engineerAt(meta.engineers, level), result, seconds));
+      // The leg's account and its timeline entry go together; a conversation raises its incident between them.
+      const [first] = conversation
+        ? [await attempt, await sessions.setStage(p.CallSid, "connected", level), await incidents.raiseOnce(p.CallSid, "connected"), await legEnded()]
+        : await Promise.all([attempt, legEnded()]);
       if (first) metrics.legs.inc({ result, drill: drillLabel(meta.drill) });
-      if (conversation) {
-        await sessions.setStage(p.CallSid, "connected", level);
-        await incidents.raiseOnce(p.CallSid, "connected");
-      }
-      await timeline.append(p.CallSid, events.legEnded(line.stamp(), level, engineerAt(meta.engineers, level), result, seconds));
       const next = afterDial({ level, levels: meta.engineers.length, result, callOver });
       await line.endIfOver(p);
       if (next.next === "dial") return line.dialStep(meta, next.level, "another");
-      if (next.next === "voicemail") {
-        await sessions.setStage(p.CallSid, "voicemail");
-        await timeline.append(p.CallSid, events.voicemailPrompt(line.stamp()));
-      }
+      if (next.next === "voicemail") await line.together(sessions.setStage(p.CallSid, "voicemail"), timeline.append(p.CallSid, events.voicemailPrompt(line.stamp())));
       return answerFor(line, p, next);
     },
     // Without the session we cannot know whether the leg was accepted. A long answered leg was a

@@ -14,8 +14,7 @@ export function whisperWebhook(line: LineContext) {
     answer: async (p) => {
       if (notThisCallsLeg(p)) return line.twiml({ step: "whisper-declined" });
       const meta = await line.requireMeta(p.parent);
-      await sessions.markAnswered(p.parent, p.level);
-      await timeline.append(p.parent, events.answered(line.stamp(), p.level, engineerAt(meta.engineers, p.level)));
+      await line.together(sessions.markAnswered(p.parent, p.level), timeline.append(p.parent, events.answered(line.stamp(), p.level, engineerAt(meta.engineers, p.level))));
       return line.twiml({ step: "whisper", caller: meta, level: p.level, callSid: p.parent });
     },
     // Without the session the caller is unknown here: the engineer's leg comes From the line's own number
@@ -44,8 +43,7 @@ export function whisperAnswerWebhook(line: LineContext) {
         await timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null));
         return line.twiml({ step: "whisper-declined" });
       }
-      await sessions.setStage(p.parent, "connected", p.level);
-      const firstAcceptance = await timeline.append(p.parent, events.accepted(line.stamp(), p.level, who));
+      const [, firstAcceptance] = await Promise.all([sessions.setStage(p.parent, "connected", p.level), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who))]);
       await incidents.raiseOnce(p.parent, "connected");
       if (firstAcceptance) metrics.timeToHuman.observe({ drill: drillLabel(meta.drill) }, (now().getTime() - Date.parse(meta.startedAt)) / 1000);
       return line.twiml({ step: "whisper-accepted" });
