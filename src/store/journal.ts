@@ -160,22 +160,10 @@ export class Journal {
   }
 
   private async applyHash(op: Op<"hash">): Promise<Record<string, string>> {
-    const key = this.keys.call(op.callSid);
-    const multi = this.redis.multi();
-    for (const [field, value] of Object.entries(op.setnx)) multi.hsetnx(key, field, value);
-    if (Object.keys(op.set).length) multi.hset(key, op.set);
-    multi.expire(key, RETENTION_SECONDS);
-    if (op.indexAt !== undefined) {
-      // The index forgets calls whose sessions have expired.
-      multi.zadd(this.keys.calls(), "NX", op.indexAt, op.callSid).zremrangebyscore(this.keys.calls(), "-inf", op.indexAt - RETENTION_SECONDS * 1000);
-    }
-    const fields = Object.keys(op.setnx);
-    if (fields.length) multi.hmget(key, ...fields);
-    const results = (await multi.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0];
+    const firstWins = Object.entries(op.setnx);
+    const args = [RETENTION_SECONDS, op.indexAt ?? "", op.callSid, firstWins.length, ...firstWins.flat(), ...Object.entries(op.set).flat()];
+    const stored = await this.redis.applyHash(this.keys.call(op.callSid), this.keys.calls(), ...args);
     if (op.transcription) await this.effects.transcriptionStored(op.callSid);
-    const stored = fields.length ? (results.at(-1)![1] as (string | null)[]) : [];
-    return Object.fromEntries(fields.map((field, i) => [field, stored[i] ?? op.setnx[field]!]));
+    return Object.fromEntries(firstWins.map(([field, value], i) => [field, stored[i] ?? value]));
   }
 }
