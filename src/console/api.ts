@@ -102,7 +102,10 @@ export function staffApi(deps: {
       refuse(res, result);
       return;
     }
-    res.status(202).json({ message: { ...result.message, sentAt: null } });
+    // A retry with the same `reply` id answers what the first request queued (added: false), sending nothing
+    // more and writing no second audit entry.
+    recordAddition(res, { reply: result.message.messageId, text: result.message.text }, result.added);
+    res.status(202).json({ message: { sentAt: null, ...result.message }, added: result.added });
   });
 
   // `drill --target` asks first which callers this line treats as drills: a scenario from any other number

@@ -29,8 +29,13 @@ export const noteBodySchema = z.object({
   text: z.string({ error: "required: the note's text" }).trim().min(1, "write something").max(10_000, "at most 10000 characters"),
 });
 
-/** Our reply to the partner (POST …/messages), sent in the incident's mail thread. */
+/**
+ * Our reply to the partner (POST …/messages), sent in the incident's mail thread. `reply`, like a note's
+ * id, makes a retried request (or a resubmitted form) send it once: the console's form carries a fresh one,
+ * an API client may send its own. Without one each request is a new reply (the same words may be meant twice).
+ */
 export const staffMessageSchema = z.object({
+  reply: z.string().regex(/^[0-9a-f]{16}$/, "the form's reply id (16 hex digits); reload the page").optional(),
   text: z.string({ error: "required: the reply's text" }).trim().min(1, "write something").max(20_000, "at most 20000 characters"),
 });
 
@@ -90,11 +95,11 @@ export function caseActions(deps: CaseActionDeps) {
      * Queues our reply to the partner in the thread (a job sends it; its send starts the case hold). 409 when
      * there is nobody to write to.
      */
-    async sendReply(id: string, body: unknown): Promise<{ ok: true; message: ThreadMessage } | Refusal> {
+    async sendReply(id: string, body: unknown): Promise<{ ok: true; message: ThreadMessage; added: boolean } | Refusal> {
       const parsed = staffMessageSchema.safeParse(body ?? {});
       if (!parsed.success) return invalid(parsed.error);
       try {
-        return { ok: true, message: await deps.correspondence.staffReply(id, parsed.data.text) };
+        return { ok: true, ...(await deps.correspondence.staffReply(id, parsed.data.text, parsed.data.reply)) };
       } catch (error) {
         if (!(error instanceof CaseError)) throw error;
         return refused(error.status, error.message);

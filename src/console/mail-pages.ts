@@ -1,5 +1,6 @@
 import { Router, type Response } from "express";
 import type { IncidentView, IncidentViews } from "../followup/incident-view.ts";
+import { recordAddition } from "./staff/changes.ts";
 import { html } from "./html.ts";
 import { layout } from "./pages.ts";
 import type { CaseNote, CaseNotes } from "../store/case-notes.ts";
@@ -42,6 +43,8 @@ export function threadRoutes(deps: { views: IncidentViews; caseActions: Pick<Cas
       res.status(result.status).type("html").send(layout("Reply", html`<p class="error">Not sent: ${result.message}</p>`, { csrf: csrf(res) }));
       return;
     }
+    // A resubmitted form (the same reply id) sent nothing more: no second audit entry either.
+    recordAddition(res, { reply: result.message.messageId, text: result.message.text }, result.added);
     const incident = await deps.views.get(id);
     const done = encodeURIComponent("Reply queued; it is sent in the thread and the case waits for the partner.");
     res.redirect(303, incident?.callSid ? `/console/calls/${encodeURIComponent(incident.callSid)}?done=${done}` : `/console/incidents/${id}?done=${done}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { IncidentView } from "../followup/incident-view.ts";
 import { when } from "./format.ts";
 import { html, type Html } from "./html.ts";
@@ -22,7 +23,7 @@ ${incident.thread.length
     : html`<p>No mail yet.</p>`}
 <p class="case-deadline">${c.state === "awaiting-reply" && c.closesAt ? html`Awaiting the partner's reply; closes at ${when(c.closesAt)}.` : `Case ${c.state}.`}</p>
 ${can("engineer")
-    ? html`<form method="post" action="/console/incidents/${incident.id}/messages"><input type="hidden" name="_csrf" value="${csrf}">
+    ? html`<form method="post" action="/console/incidents/${incident.id}/messages"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="reply" value="${randomBytes(8).toString("hex")}">
 <label>Reply to the partner (plain text, sent in the thread; starts the case hold)<br><textarea name="text" rows="5" cols="80" required></textarea></label><br>
 <button type="submit">Send reply</button></form>`
     : ""}</section>`;

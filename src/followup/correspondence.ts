@@ -19,13 +19,19 @@ export class Correspondence {
     },
   ) {}
 
-  async staffReply(incidentId: string, text: string): Promise<ThreadMessage> {
+  /**
+   * `replyId`: the request's own id for this reply; the same id again is the same message (its Message-ID
+   * is made from it), already on the thread and already queued, so nothing is sent twice. `added` is false then.
+   */
+  async staffReply(incidentId: string, text: string, replyId?: string): Promise<{ message: ThreadMessage; added: boolean }> {
     const incident = await this.deps.views.get(incidentId);
     if (!incident) throw new CaseError(404, `no incident ${incidentId}`);
-    const message = composeStaffReply(incident, text, this.deps.options());
+    const message = composeStaffReply(incident, text, this.deps.options(), replyId);
     if (!message) throw new CaseError(409, `incident ${incidentId} has no partner address to write to (no email from them, and the follow-up went to the support inbox)`);
-    await this.deps.mail.append(incidentId, message);
+    const added = await this.deps.mail.append(incidentId, message);
+    // Queued on a replay too: a request that died between the two steps is completed by its retry.
     await this.deps.queues.queueThreadMail({ incidentId, kind: "reply", messageId: message.messageId });
-    return message;
+    const stored = added ? message : ((await this.deps.mail.thread(incidentId)).find((m) => m.messageId === message.messageId) ?? message);
+    return { message: stored, added };
   }
 }

@@ -18,8 +18,9 @@ export function ourMessageId(incidentId: string, kind: string, domain: string): 
   return `<${incidentId}.${kind}@${domain}>`;
 }
 
-export function newReplyId(incidentId: string, domain: string): string {
-  return ourMessageId(incidentId, `reply-${randomBytes(6).toString("hex")}`, domain);
+/** A reply's Message-ID: from the request's own reply id when it has one (a retry is then the same message). */
+export function newReplyId(incidentId: string, domain: string, replyId?: string): string {
+  return ourMessageId(incidentId, `reply-${replyId ?? randomBytes(6).toString("hex")}`, domain);
 }
 
 type Thread = IncidentView["thread"];
@@ -103,6 +104,6 @@ export function composeClosing(incident: IncidentView, generation: number, o: Th
   return outbound(incident, "closing", ourMessageId(incident.id, `closing-${generation}`, o.domain), text, o);
 }
 
-export function composeStaffReply(incident: IncidentView, text: string, o: ThreadOptions): ThreadMessage | null {
-  return outbound(incident, "reply", newReplyId(incident.id, o.domain), `${text.trim()}\n\n— The support team (reference ${incident.id})`, o);
+export function composeStaffReply(incident: IncidentView, text: string, o: ThreadOptions, replyId?: string): ThreadMessage | null {
+  return outbound(incident, "reply", newReplyId(incident.id, o.domain, replyId), `${text.trim()}\n\n— The support team (reference ${incident.id})`, o);
 }

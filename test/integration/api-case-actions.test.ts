@@ -124,6 +124,7 @@ describe("hostile input on the case actions: a clear 4xx, and nothing changes", 
     expect(badOwner.json.field).toBe("owner");
     await expectStatus("owner not on staff", api(`/incidents/${incidentId}/assign`, { ...ed, body: { owner: "mallory@elsewhere.test" } }), 400, /^owner: mallory@elsewhere.test is not on the staff$/);
     await expectStatus("empty reply", api(`/incidents/${incidentId}/messages`, { ...ed, body: { text: "" } }), 400, /^text: write something$/);
+    await expectStatus("bad reply id", api(`/incidents/${incidentId}/messages`, { ...ed, body: { reply: "x'; DROP", text: "hello" } }), 400, /^reply: /);
     await expectStatus("reply to nowhere", api(`/incidents/INC-20990101-NOPE/messages`, { ...ed, body: { text: "hello" } }), 404, /^no incident/);
     await expectStatus("reopen an open case", api(`/incidents/${incidentId}/reopen`, ed), 409, /not closed/);
     // Over the API's body limit (256 KB): 413, read no further.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { TestLine } from "../helpers/line.ts";
+import { CONSOLE_TOKEN, type TestLine } from "../helpers/line.ts";
 import { idFrom, startMailRig } from "../helpers/mail-rig.ts";
 import { nonEmpty, waitFor } from "../helpers/receivers.ts";
 import { form, PEOPLE, signIn, writeStaffFile } from "../helpers/staff.ts";
@@ -59,7 +59,11 @@ it("an engineer assigns, notes, replies, closes and reopens an email case from i
     expect(await refused.text()).toContain(words);
   }
   expect((await t.line.views.get(id))!.thread.filter((m) => m.kind === "reply")).toEqual([]);
-  expect(await act("messages", { text: "We see the 502s on payouts and are on it." })).toMatch(/^Reply queued/);
+  const replyId = /name="reply" value="([0-9a-f]{16})"/.exec(page)![1]!;
+  expect(await act("messages", { reply: replyId, text: "We see the 502s on payouts and are on it." })).toMatch(/^Reply queued/);
+  // The same form sent again (a double click, a browser retry): the same message, not a second email.
+  expect(await act("messages", { reply: replyId, text: "We see the 502s on payouts and are on it." })).toMatch(/^Reply queued/);
+  expect((await t.line.views.get(id))!.thread.filter((m) => m.kind === "reply")).toHaveLength(1);
   const [reply] = await waitFor(() => nonEmpty(rig.mailsTo(PARTNER).filter((m) => m.mail.text?.includes("We see the 502s"))), "our reply over SMTP");
   // In the partner's thread: it answers their message, and carries the incident id.
   const first = (await t.line.views.get(id))!.thread.find((m) => m.kind === "partner")!;
@@ -82,7 +86,7 @@ it("an engineer assigns, notes, replies, closes and reopens an email case from i
   expect(after).toContain("<pre>Eve&#39;s CTO is on the bridge; do not mention the refund.</pre>");
   expect(after).toContain("Case closed by Ed Engineer");
 
-  // Only our reply went out after the acknowledgement: no note, no closing mail for a staff close.
+  // Only our reply went out after the acknowledgement, once: no note, no closing mail for a staff close.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const sent = rig.mailsTo(PARTNER);
   expect(sent).toHaveLength(acknowledgements + 1);
@@ -106,3 +110,24 @@ it("a viewer may open an email case's page but not act on it", async () => {
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(rig.smtp.messages.length).toBe(mails);
 });
+
+it("a reply sent through the API and retried with the same reply id goes out once", async () => {
+  const post = async () => {
+    const response = await fetch(`${t.line.url}/api/incidents/${id}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CONSOLE_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ reply: "00000000000000bb", text: "Payouts are flowing again; please confirm." }),
+    });
+    return { status: response.status, json: (await response.json()) as { added: boolean; message: { messageId: string } } };
+  };
+  const first = await post();
+  expect(first.status).toBe(202);
+  expect(first.json.added).toBe(true);
+  const retried = await post(); // the client timed out and tries again
+  expect(retried.status).toBe(202);
+  expect(retried.json).toMatchObject({ added: false, message: { messageId: first.json.message.messageId } });
+  await waitFor(() => nonEmpty(rig.mailsTo(PARTNER).filter((m) => m.mail.text?.includes("Payouts are flowing again"))), "the reply over SMTP");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(rig.mailsTo(PARTNER).filter((m) => m.mail.text?.includes("Payouts are flowing again"))).toHaveLength(1);
+  expect((await t.line.views.get(id))!.thread.filter((m) => m.text.includes("Payouts are flowing again"))).toHaveLength(1);
+}, 30_000);
