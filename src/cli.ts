@@ -92,7 +92,7 @@ program
   .option("--orders <all|n>", "with --chaos: every order (all, the default) or at most n per scenario")
   .addHelpText(
     "after",
-    "\nExit status: 0 every expectation held, 1 one failed, 2 bad input.\nNeeds Redis (REDIS_URL, default redis://127.0.0.1:6379) and no .env: the drill configures its own line.\nScenarios and reports: README.md, \"Drills\" and \"Writing a scenario\".",
+    "\nExit status: 0 every expectation held, 1 one failed, 2 bad input.\nNeeds Redis (REDIS_URL, default redis://127.0.0.1:6379) and needs no .env: the drill configures its own line.\nScenarios and reports: README.md, \"Drills\" and \"Writing a scenario\".",
   )
   .action(async (paths: string[], options: DrillOptions) => {
     const { drillCommand } = await import("./drill/command.ts");

@@ -75,7 +75,7 @@ export async function drillCommand(paths: string[], options: DrillOptions): Prom
       console.log(loadReportText(result, label));
       return result.failures.length ? 1 : 0;
     }
-    console.log(`drilling ${scenarios.length} scenarios against ${label}`);
+    console.log(`drilling ${scenarios.length} scenario${scenarios.length === 1 ? "" : "s"} against ${label}`);
     // The seed is printed so that a failing random subset of orders can be run again as it was.
     if (chaos) console.log(`chaos: end-of-call callbacks in ${chaos.orders === "all" ? "every order" : `at most ${chaos.orders} orders`} per scenario (--seed ${chaos.seed}), every webhook sent twice`);
     const report = await runDrill(scenarios, target, label, (scenario) => console.log(progressLine(scenario)), chaos ?? undefined);

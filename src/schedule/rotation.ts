@@ -39,14 +39,25 @@ function firstOf(layer: Layer) {
   return first;
 }
 
+// Each call resolves the same few shifts of each layer (the one in force and its neighbours): their starts
+// are kept per layer, a bounded handful, so a call costs no luxon work once its shifts are known.
+const SHIFT_STARTS_KEPT = 64;
+const shiftStarts = new WeakMap<Layer, Map<number, number>>();
+
 /** When shift k begins. */
 export function shiftStart(layer: Layer, k: number): number {
   const { count, unit } = layer.shift;
   const first = firstOf(layer);
   if (k === 0) return first.instant;
   if (unit === "hours") return first.instant + k * count * HOUR;
+  let known = shiftStarts.get(layer);
+  const kept = known?.get(k);
+  if (kept !== undefined) return kept;
   const days = unit === "weeks" ? 7 * count : count;
-  return instantAt(first.date.plus({ days: k * days }), layer.handover.time, layer.timeZone);
+  const start = instantAt(first.date.plus({ days: k * days }), layer.handover.time, layer.timeZone);
+  if (!known || known.size >= SHIFT_STARTS_KEPT) shiftStarts.set(layer, (known = new Map()));
+  known.set(k, start);
+  return start;
 }
 
 const nominalLength = (layer: Layer) => layer.shift.count * (layer.shift.unit === "hours" ? HOUR : layer.shift.unit === "days" ? DAY : 7 * DAY);

@@ -41,7 +41,7 @@ export class Journal {
     this.redis = withScripts(redis);
     this.overlay = new Overlay((stage) => effects.onHangup(stage));
     for (const op of spool.pending) this.overlay.apply(op);
-    this.redis.on("ready", () => void this.drain());
+    this.redis.on("ready", this.onReady);
     this.timer = setInterval(() => void this.drain(), 1000);
     this.timer.unref();
     this.reportSpoolFile();
@@ -114,8 +114,12 @@ export class Journal {
     return this.draining;
   }
 
+  // Removed on close: drills start a line per scenario over one connection, and each left a listener on it.
+  private readonly onReady = () => void this.drain();
+
   close(): void {
     clearInterval(this.timer);
+    this.redis.off("ready", this.onReady);
     this.spool.close();
   }
 

@@ -13,6 +13,9 @@ import type { Roster } from "./roster.ts";
  * I/O, for the fallbacks that must answer Twilio with Redis away.
  */
 export class OnCall {
+  /** The roster as a schedule, made again only when the roster changes (so its rotations' shifts stay known). */
+  private fixed: { key: string; schedule: Schedule } | null = null;
+
   constructor(
     private readonly roster: Roster,
     readonly overrides: Overrides,
@@ -22,11 +25,17 @@ export class OnCall {
 
   /** The schedule now in force (the file, or the roster as fixed levels). */
   async schedule(): Promise<Schedule> {
-    return this.file ?? fixedSchedule(await this.roster.current());
+    return this.file ?? this.fixedFor(await this.roster.current());
   }
 
   knownSchedule(): Schedule {
-    return this.file ?? fixedSchedule(this.roster.known());
+    return this.file ?? this.fixedFor(this.roster.known());
+  }
+
+  private fixedFor(engineers: readonly Engineer[]): Schedule {
+    const key = JSON.stringify(engineers);
+    if (this.fixed?.key !== key) this.fixed = { key, schedule: fixedSchedule(engineers) };
+    return this.fixed.schedule;
   }
 
   /** Each level at `at`, for the API, the console and the CLI. Redis errors reach the caller. */

@@ -49,7 +49,7 @@ describe("emergency-line drill", () => {
     const run = await cli(["drill", "--report", `json:${join(dir, "a.json")}`, "--report", "junit", join(dir, "a.xml"), SCENARIO]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("drilling 1 scenarios");
+    expect(run.stdout).toContain("drilling 1 scenario against");
     expect(readFileSync(join(dir, "a.xml"), "utf8")).toContain("<testcase");
     expect(JSON.parse(readFileSync(join(dir, "a.json"), "utf8")).scenarios).toHaveLength(1);
   }, 30_000);
