@@ -63,6 +63,9 @@ export async function startLocalStack(options: { env: Record<string, string | un
 
   const workerConfig = loadConfig(env({ SPOOL_FILE: join(dir, "spool-workers.jsonl") }));
   const redis = connectRedis(workerConfig);
+  // Every scenario's line shares this connection, each with its journal's listener: as many as scenarios run
+  // at once, which is not a leak (each is removed when its line stops).
+  redis.setMaxListeners(0);
   // Without Redis the local line would answer from its fallbacks and every scenario would wait for outcomes
   // that never come: fail at once instead (RedisUnreachableError, exit code 2 in the CLI).
   const where = workerConfig.REDIS_CLUSTER_NODES.length ? `REDIS_CLUSTER_NODES=${workerConfig.REDIS_CLUSTER_NODES.join(",")}` : workerConfig.REDIS_SENTINELS.length ? `REDIS_SENTINELS=${workerConfig.REDIS_SENTINELS.join(",")}` : workerConfig.REDIS_URL;
