@@ -43,6 +43,10 @@ function parseQuery<T extends z.ZodType>(schema: T, req: Request, res: Response)
   return null;
 }
 
+// What "in progress" means on the dashboard (as isLive says): started in the last 4 hours, not ended.
+const LIVE_WINDOW_MS = 4 * 3600_000;
+const LIVE_SHOWN = 1_000;
+
 /** The dashboard, its CSV export, and a call's page (live while the call is on). */
 export function incidentRoutes(deps: IncidentRoutesDeps): Router {
   const { views, search, sessions, timeline } = deps;
@@ -51,7 +55,8 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
 
   const liveCalls = async (filter: IncidentFilter): Promise<LiveCall[]> => {
     const now = deps.now();
-    const calls = (await Promise.all((await sessions.recent(50)).map((sid) => sessions.get(sid)))).filter((c) => c !== null && isLive(c, now));
+    // Every call in progress (an exact index, docs/architecture.md "Records"), up to a number no outage reaches.
+    const calls = (await Promise.all((await sessions.live(LIVE_WINDOW_MS, LIVE_SHOWN, now)).map((sid) => sessions.get(sid)))).filter((c) => c !== null && isLive(c, now));
     const shown = calls.filter((c) => filter.drill === "all" || (filter.drill === "only") === c!.meta.drill);
     return Promise.all(shown.map(async (call) => ({ call: call!, now: nowOnCall(call!, await timeline.read(call!.meta.callSid)) })));
   };

@@ -166,7 +166,7 @@ export class Journal {
   private async applyHash(op: Op<"hash">): Promise<Record<string, string>> {
     const firstWins = Object.entries(op.setnx);
     const args = [RETENTION_SECONDS, op.indexAt ?? "", op.callSid, firstWins.length, ...firstWins.flat(), ...Object.entries(op.set).flat()];
-    const stored = await this.redis.applyHash(this.keys.call(op.callSid), this.keys.calls(), ...args);
+    const stored = await this.redis.applyHash(this.keys.call(op.callSid), this.keys.calls(), this.keys.liveCalls(), ...args);
     if (op.transcription) await this.effects.transcriptionStored(op.callSid);
     return Object.fromEntries(firstWins.map(([field, value], i) => [field, stored[i] ?? value]));
   }

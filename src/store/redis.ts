@@ -153,6 +153,8 @@ export function redisKeys(prefix: string) {
     call: (callSid: string) => `${prefix}call:${callSid}`,
     timeline: (callSid: string) => `${prefix}call:${callSid}:timeline`,
     calls: () => `${prefix}calls`,
+    /** Calls not yet ended, by when they started: the console's "in progress", exact however many there are. */
+    liveCalls: () => `${prefix}calls:live`,
     caller: (number: string) => `${prefix}caller:${number}`,
     callerGroup: (number: string) => `${prefix}caller:${number}:group`,
     pagingFailures: () => `${prefix}paging-failures`,

@@ -11,7 +11,7 @@ const SCRIPTS = {
   transitionCase: { file: "transition-case.lua", keys: 1 },
   raiseCase: { file: "raise-case.lua", keys: 3 },
   recordCaller: { file: "record-caller.lua", keys: 2 },
-  applyHash: { file: "apply-hash.lua", keys: 2 },
+  applyHash: { file: "apply-hash.lua", keys: 3 },
 } as const;
 
 type Arg = string | number;
@@ -22,7 +22,7 @@ declare module "ioredis" {
     transitionCase(incident: string, ...args: Arg[]): Result<number, Context>;
     raiseCase(caseHash: string, incident: string, index: string, ...args: Arg[]): Result<[number, string], Context>;
     recordCaller(calls: string, group: string, ...args: Arg[]): Result<[number, string], Context>;
-    applyHash(call: string, calls: string, ...args: Arg[]): Result<(string | null)[], Context>;
+    applyHash(call: string, calls: string, live: string, ...args: Arg[]): Result<(string | null)[], Context>;
   }
 }
 

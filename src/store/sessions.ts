@@ -112,10 +112,11 @@ export class CallSessions {
     return record;
   }
 
-  /** Newest first. */
-  async recent(limit: number): Promise<string[]> {
-    return this.redis.zrevrange(this.keys.calls(), 0, limit - 1);
+  /** Calls not yet ended that started within `withinMs`, newest first, at most `limit`. */
+  async live(withinMs: number, limit: number, now: Date): Promise<string[]> {
+    return this.redis.zrevrangebyscore(this.keys.liveCalls(), "+inf", now.getTime() - withinMs, "LIMIT", 0, limit);
   }
+
 
   private async set(callSid: string, fields: Record<string, string>): Promise<void> {
     await this.journal.write({ op: "hash", callSid, set: fields, setnx: {} });

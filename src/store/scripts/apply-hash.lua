@@ -1,7 +1,7 @@
 -- A call session's fields in one step (what a MULTI did, as one EVALSHA, which auto-pipelines with the
 -- webhook's other commands): first-wins fields with HSETNX, the rest with HSET, the retention, the index
--- entry when asked, and the first-wins fields as they now stand.
--- KEYS: call hash, calls index
+-- entry when asked, the live-calls index, and the first-wins fields as they now stand.
+-- KEYS: call hash, calls index, live calls index (started at, for calls not yet ended)
 -- ARGV: retention (s), index score (ms, or "" for none), call sid, number of first-wins fields, then the
 --       first-wins field/value pairs, then the overwritten field/value pairs
 local retention, indexAt, callSid, firstWins = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -20,6 +20,10 @@ if indexAt ~= '' then
   redis.call('ZADD', KEYS[2], 'NX', score, callSid)
   -- The index forgets calls whose sessions have expired.
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', score - tonumber(retention) * 1000)
+  -- Live until it ends; a call whose end never came is dropped after a day (the console shows 4 h at most).
+  if redis.call('HGET', KEYS[1], 'stage') ~= 'ended' then redis.call('ZADD', KEYS[3], 'NX', score, callSid) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', score - 86400000)
 end
+if redis.call('HGET', KEYS[1], 'stage') == 'ended' then redis.call('ZREM', KEYS[3], callSid) end
 if #fields == 0 then return {} end
 return redis.call('HMGET', KEYS[1], unpack(fields))
