@@ -1,6 +1,7 @@
 // What one call session and one incident cost in Redis: MEMORY USAGE of their keys, plus their share of
 // the indexes, averaged over a sample of what the line stored during the bench.
 import type { Redis } from "ioredis";
+import { redisKeys } from "../src/store/redis.ts";
 
 const SAMPLE = 200;
 
@@ -14,13 +15,14 @@ async function perEntry(redis: Redis, index: string): Promise<number> {
 }
 
 export async function footprint(redis: Redis, prefix: string): Promise<{ perSession: number; perIncident: number }> {
-  const calls = await redis.zrevrange(`${prefix}calls`, 0, SAMPLE - 1);
-  const incidents = await redis.zrevrange(`${prefix}incidents`, 0, SAMPLE - 1);
-  const sessionBytes = await Promise.all(calls.map(async (sid) => (await bytes(redis, `${prefix}call:${sid}`)) + (await bytes(redis, `${prefix}call:${sid}:timeline`))));
-  const incidentBytes = await Promise.all(incidents.map((id) => bytes(redis, `${prefix}incident:${id}`)));
+  const keys = redisKeys(prefix);
+  const calls = await redis.zrevrange(keys.calls(), 0, SAMPLE - 1);
+  const incidents = await redis.zrevrange(keys.incidents(), 0, SAMPLE - 1);
+  const sessionBytes = await Promise.all(calls.map(async (sid) => (await bytes(redis, keys.call(sid))) + (await bytes(redis, keys.timeline(sid)))));
+  const incidentBytes = await Promise.all(incidents.map((id) => bytes(redis, keys.incident(id))));
   const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
   return {
-    perSession: mean(sessionBytes) + (await perEntry(redis, `${prefix}calls`)),
-    perIncident: mean(incidentBytes) + (await perEntry(redis, `${prefix}incidents`)),
+    perSession: mean(sessionBytes) + (await perEntry(redis, keys.calls())),
+    perIncident: mean(incidentBytes) + (await perEntry(redis, keys.incidents())),
   };
 }

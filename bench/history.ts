@@ -3,26 +3,29 @@
 // how much the line already holds.
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import { redisKeys, RETENTION_SECONDS } from "../src/store/redis.ts";
 
 const BATCH = 2_000;
 
 /** How many of each the prefix holds. */
 export async function storedCounts(redis: Redis, prefix: string): Promise<{ calls: number; incidents: number }> {
-  const [calls, incidents] = await Promise.all([redis.zcard(`${prefix}calls`), redis.zcard(`${prefix}incidents`)]);
+  const keys = redisKeys(prefix);
+  const [calls, incidents] = await Promise.all([redis.zcard(keys.calls()), redis.zcard(keys.incidents())]);
   return { calls, incidents };
 }
 
 /** Adds copies until the prefix holds at least `target` call sessions and `target` incidents. */
 export async function fillHistory(redis: Redis, prefix: string, target: number): Promise<void> {
-  const [templateCall] = await redis.zrevrange(`${prefix}calls`, 0, 0);
-  const [templateIncident] = await redis.zrevrange(`${prefix}incidents`, 0, 0);
+  const keys = redisKeys(prefix);
+  const [templateCall] = await redis.zrevrange(keys.calls(), 0, 0);
+  const [templateIncident] = await redis.zrevrange(keys.incidents(), 0, 0);
   if (!templateCall || !templateIncident) throw new Error("no session or incident to copy: run some calls first");
   const [call, timeline, incident] = await Promise.all([
-    redis.dumpBuffer(`${prefix}call:${templateCall}`),
-    redis.dumpBuffer(`${prefix}call:${templateCall}:timeline`),
-    redis.dumpBuffer(`${prefix}incident:${templateIncident}`),
+    redis.dumpBuffer(keys.call(templateCall)),
+    redis.dumpBuffer(keys.timeline(templateCall)),
+    redis.dumpBuffer(keys.incident(templateIncident)),
   ]);
-  const ttl = 90 * 24 * 3600 * 1000;
+  const ttl = RETENTION_SECONDS * 1000;
   const now = Date.now();
   for (;;) {
     const { calls, incidents } = await storedCounts(redis, prefix);
@@ -34,10 +37,10 @@ export async function fillHistory(redis: Redis, prefix: string, target: number):
       const id = `INC-H${randomBytes(6).toString("hex")}`;
       // Spread over the last 30 days, as a line's history would be.
       const at = now - Math.floor(Math.random() * 30 * 24 * 3600 * 1000);
-      if (call) pipeline.restore(`${prefix}call:${sid}`, ttl, call);
-      if (timeline) pipeline.restore(`${prefix}call:${sid}:timeline`, ttl, timeline);
-      if (incident) pipeline.restore(`${prefix}incident:${id}`, ttl, incident);
-      pipeline.zadd(`${prefix}calls`, at, sid).zadd(`${prefix}incidents`, at, id);
+      if (call) pipeline.restore(keys.call(sid), ttl, call);
+      if (timeline) pipeline.restore(keys.timeline(sid), ttl, timeline);
+      if (incident) pipeline.restore(keys.incident(id), ttl, incident);
+      pipeline.zadd(keys.calls(), at, sid).zadd(keys.incidents(), at, id);
     }
     await pipeline.exec();
   }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import twilio from "twilio";
-import { deleteByPrefix } from "../src/store/redis.ts";
+import { deleteByPrefix, redisKeys } from "../src/store/redis.ts";
 import { SimulatedCall } from "../src/simulator/carrier.ts";
 import { callerSchema, engineerSchema } from "../src/simulator/scenario.ts";
 import { footprint } from "./footprint.ts";
@@ -21,6 +21,7 @@ import { startServer, stats, stop, type BenchServer } from "./servers.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `bench-${randomBytes(4).toString("hex")}:`;
+const keys = redisKeys(PREFIX);
 const signer = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
 const ENV = {
   TWILIO_ACCOUNT_SID: signer.accountSid,
@@ -106,16 +107,16 @@ async function bareThroughput(server: BenchServer) {
 
 /** BURST_CALLS callers at once, to the end; then exactly one incident and one job of each kind per call. */
 async function burst(url: string, redis: Redis) {
-  const queues = ["mobilise", "followup-email"].map((name) => new Queue(name, { connection: redis, prefix: `${PREFIX}bull` }));
+  const queues = ["mobilise", "followup-email"].map((name) => new Queue(name, { connection: redis, prefix: keys.bull() }));
   const jobCounts = () => Promise.all(queues.map((queue) => queue.getJobCountByTypes("waiting", "delayed", "active", "completed", "failed", "prioritized")));
-  const before = await redis.zcard(`${PREFIX}incidents`);
+  const before = await redis.zcard(keys.incidents());
   const jobsBefore = await jobCounts();
   const results = await Promise.all(Array.from({ length: BURST_CALLS }, (_, i) => simulatedCall(url, 1_000_000 + i).run()));
-  const incidents = (await redis.zcard(`${PREFIX}incidents`)) - before;
+  const incidents = (await redis.zcard(keys.incidents())) - before;
   const jobsAfter = await jobCounts();
   const jobs = Object.fromEntries(queues.map((queue, i) => [queue.name, jobsAfter[i]! - jobsBefore[i]!])) as Record<string, number>;
   await Promise.all(queues.map((queue) => queue.close()));
-  const withIncident = (await Promise.all(results.map(async (r) => (await redis.hget(`${PREFIX}call:${r.callSid}`, "incidentId")) !== null))).filter(Boolean).length;
+  const withIncident = (await Promise.all(results.map(async (r) => (await redis.hget(keys.call(r.callSid), "incidentId")) !== null))).filter(Boolean).length;
   const errors = results.flatMap((r) => r.errors).length;
   const exact = incidents === BURST_CALLS && withIncident === BURST_CALLS && errors === 0 && Object.values(jobs).every((count) => count === BURST_CALLS);
   return { withIncident, incidents, jobs, errors, exact };

@@ -13,7 +13,7 @@ import { callPage } from "./call-page.ts";
 import { csvRow } from "./csv.ts";
 import { dashboardPage, pagedSummary, type LiveCall } from "./dashboard.ts";
 import { html } from "./html.ts";
-import { isLive, nowOnCall } from "./live.ts";
+import { isLive, LIVE_WINDOW_MS, nowOnCall } from "./live.ts";
 import { layout } from "./pages.ts";
 
 export interface IncidentRoutesDeps {
@@ -43,8 +43,7 @@ function parseQuery<T extends z.ZodType>(schema: T, req: Request, res: Response)
   return null;
 }
 
-// What "in progress" means on the dashboard (as isLive says): started in the last 4 hours, not ended.
-const LIVE_WINDOW_MS = 4 * 3600_000;
+// At most this many calls in progress are shown: more than any outage brings at once.
 const LIVE_SHOWN = 1_000;
 
 /** The dashboard, its CSV export, and a call's page (live while the call is on). */

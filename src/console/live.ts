@@ -26,8 +26,11 @@ export function nowOnCall(call: CallRecord, timeline: TimelineEvent[]): NowOnCal
 }
 
 /** Still on the line: no hang-up seen, and started recently (a session whose end never came is not live forever). */
+/** How long after it started a call not seen to end still counts as in progress. */
+export const LIVE_WINDOW_MS = 4 * 3600_000;
+
 export function isLive(call: CallRecord, now = new Date()): boolean {
-  return !call.endedAt && call.stage !== "ended" && (call.outcome === null || call.stage === "connected") && now.getTime() - Date.parse(call.meta.startedAt) < 4 * 3600_000;
+  return !call.endedAt && call.stage !== "ended" && (call.outcome === null || call.stage === "connected") && now.getTime() - Date.parse(call.meta.startedAt) < LIVE_WINDOW_MS;
 }
 
 export const NOW_WORDS: Record<NowOnCall["state"], string> = { ringing: "ringing", whisper: "picked up, hearing the whisper:", talking: "talking with" };

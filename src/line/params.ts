@@ -7,7 +7,10 @@ import { dialCallStatusSchema } from "../call/records.ts";
  */
 // Twilio's recording URLs are https; anything else (javascript:, data:) must not reach the console's links.
 const httpsUrl = z.url({ protocol: /^https$/, error: "expected an https URL" });
-const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-zA-Z]{32}$`), `a ${prefix} SID`);
+const sidPattern = (prefix: string) => new RegExp(`^${prefix}[0-9a-zA-Z]{32}$`);
+const sid = (prefix: string) => z.string().regex(sidPattern(prefix), `a ${prefix} SID`);
+/** What a CallSid looks like (CA and 32 letters or digits), for code that meets one outside a schema. */
+export const CALL_SID = sidPattern("CA");
 
 export const callParams = z.looseObject({
   AccountSid: sid("AC"),

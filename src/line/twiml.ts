@@ -2,6 +2,7 @@ import twilio from "twilio";
 import type { Engineer } from "../call/engineers.ts";
 import type { Partner } from "../call/partners.ts";
 import type { StatusNotice } from "../call/records.ts";
+import { CALL_SID } from "./params.ts";
 import * as say from "./prompts.ts";
 import { lineUrl, paths } from "./urls.ts";
 
@@ -56,7 +57,6 @@ export type TwimlDocument =
  * letters or digits (params.ts), which URL and XML escaping leave as they are, as they leave the mark.
  */
 const CALL_SID_MARK = `CA${"x".repeat(32)}`;
-const CALL_SID = /^CA[0-9a-zA-Z]{32}$/;
 const SHAPES_KEPT = 1_000;
 const shapes = new Map<string, string>();
 

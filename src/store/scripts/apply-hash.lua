@@ -15,15 +15,16 @@ if #ARGV > lastFirst then
   redis.call('HSET', KEYS[1], unpack(ARGV, lastFirst + 1))
 end
 redis.call('EXPIRE', KEYS[1], retention)
+local ended = redis.call('HGET', KEYS[1], 'stage') == 'ended'
 if indexAt ~= '' then
   local score = tonumber(indexAt)
   redis.call('ZADD', KEYS[2], 'NX', score, callSid)
   -- The index forgets calls whose sessions have expired.
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', score - tonumber(retention) * 1000)
   -- Live until it ends; a call whose end never came is dropped after a day (the console shows 4 h at most).
-  if redis.call('HGET', KEYS[1], 'stage') ~= 'ended' then redis.call('ZADD', KEYS[3], 'NX', score, callSid) end
+  if not ended then redis.call('ZADD', KEYS[3], 'NX', score, callSid) end
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', score - 86400000)
 end
-if redis.call('HGET', KEYS[1], 'stage') == 'ended' then redis.call('ZREM', KEYS[3], callSid) end
+if ended then redis.call('ZREM', KEYS[3], callSid) end
 if #fields == 0 then return {} end
 return redis.call('HMGET', KEYS[1], unpack(fields))
