@@ -68,16 +68,18 @@ export class FollowupState {
   }
 
   async write(incidentId: string, section: DeliveryKind | "case", fields: Record<string, string | number>): Promise<void> {
-    const prefixed = Object.fromEntries(Object.entries(fields).map(([key, value]) => [`${section}:${key}`, String(value)]));
-    await this.redis.hset(this.keys.incident(incidentId), prefixed);
+    await this.redis.hset(this.keys.incident(incidentId), prefixed(section, fields));
   }
 
-  /** Records a send exactly once: the first writer wins, and a retried job sees it already done. */
+  /**
+   * Records a send exactly once: the first writer wins, and a retried job sees it already done. The marker
+   * and what was sent (to, subject…) are one step, so nobody reads "sent" without its recipient.
+   */
   async markSent(incidentId: string, step: DeliveryKind, fields: Record<string, string | number>): Promise<boolean> {
-    const key = this.keys.incident(incidentId);
     const sentAt = String(fields.sentAt ?? new Date().toISOString());
-    const first = await this.redis.hsetnx(key, `${step}:sentAt`, sentAt);
-    if (first) await this.write(incidentId, step, { ...fields, state: "sent" });
+    const rest = prefixed(step, { ...fields, state: "sent" });
+    delete rest[`${step}:sentAt`];
+    const first = await this.redis.setOnce(this.keys.incident(incidentId), `${step}:sentAt`, sentAt, ...Object.entries(rest).flat());
     return first === 1;
   }
 
@@ -104,4 +106,8 @@ export class FollowupState {
     const pairs = Object.entries(fields).flatMap(([key, value]) => [`case:${key}`, value]);
     return (await this.redis.transitionCase(this.keys.incident(incidentId), to, from.length, ...from, ...pairs)) === 1;
   }
+}
+
+function prefixed(section: string, fields: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [`${section}:${key}`, String(value)]));
 }

@@ -12,6 +12,7 @@ const SCRIPTS = {
   raiseCase: { file: "raise-case.lua", keys: 3 },
   recordCaller: { file: "record-caller.lua", keys: 2 },
   applyHash: { file: "apply-hash.lua", keys: 3 },
+  setOnce: { file: "set-once.lua", keys: 1 },
 } as const;
 
 type Arg = string | number;
@@ -23,6 +24,7 @@ declare module "ioredis" {
     raiseCase(caseHash: string, incident: string, index: string, ...args: Arg[]): Result<[number, string], Context>;
     recordCaller(calls: string, group: string, ...args: Arg[]): Result<[number, string], Context>;
     applyHash(call: string, calls: string, live: string, ...args: Arg[]): Result<(string | null)[], Context>;
+    setOnce(hash: string, ...args: Arg[]): Result<number, Context>;
   }
 }
 

@@ -66,8 +66,9 @@ describe("a partner's drill call", () => {
 
     const view = await waitFor(async () => {
       const v = (await t.twilio.api(`/api/incidents/${id}`)).json;
-      return v.followup.drillReport.state === "sent" && v;
-    }, "the report recorded as sent");
+      // Recorded as sent inside the job, which completes a moment later.
+      return v.followup.drillReport.state === "sent" && v.followup.drillReport.job === "completed" && v;
+    }, "the report recorded as sent and its job completed");
     expect(view.followup.drillReport).toMatchObject({ to: "oncall@acme.test", subject: `[DRILL] Drill report ${id}`, job: "completed" });
     expect(Date.parse(view.followup.drillReport.sentAt)).not.toBeNaN();
     expect(view.timeline.filter((e: { event: string }) => e.event === "mail.drill-report-sent")).toHaveLength(1);
