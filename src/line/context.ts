@@ -13,6 +13,7 @@ import type { CallerUsage } from "../store/caller-usage.ts";
 import type { OnCall } from "../store/oncall.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
+import type { WriteGuard } from "../store/write-ops.ts";
 import { twimlRoute } from "./twiml-route.ts";
 import { render, type DialTarget, type TwimlDocument } from "./twiml.ts";
 
@@ -115,14 +116,16 @@ export class LineContext {
   /**
    * Records that a level is being dialled and answers its Dial, after the greeting or a hold prompt. With
    * nobody to dial (nobody was on call when the call came in) the caller goes to the voicemail instead.
+   * `guard`: the writes are sent with the session's start (see `CallSessions.startedBy`).
    */
-  async dialStep(meta: CallMeta, level: number, intro: "greeting" | "hold" | "another"): Promise<string> {
+  async dialStep(meta: CallMeta, level: number, intro: "greeting" | "hold" | "another", guard?: WriteGuard): Promise<string> {
+    const { sessions, timeline } = this.deps;
     const dial = this.target(meta.callSid, level, meta.engineers, meta.to);
     if (!dial) {
-      await this.together(this.deps.sessions.setStage(meta.callSid, "voicemail"), this.deps.timeline.append(meta.callSid, events.voicemailPrompt(this.stamp())));
+      await this.together(sessions.setStage(meta.callSid, "voicemail", undefined, guard), timeline.append(meta.callSid, events.voicemailPrompt(this.stamp()), guard));
       return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial: null } : { step: "voicemail" });
     }
-    await this.together(this.deps.sessions.setStage(meta.callSid, "hunting", level), this.deps.timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level))));
+    await this.together(sessions.setStage(meta.callSid, "hunting", level, guard), timeline.append(meta.callSid, events.dialled(this.stamp(), level, engineerAt(meta.engineers, level)), guard));
     return this.twiml(intro === "greeting" ? { step: "greeting", drill: meta.drill, dial } : { step: "dial", intro, dial });
   }
 

@@ -58,19 +58,54 @@ export class Journal {
 
   /**
    * Applies a write to Redis, or spools it. While anything is spooled, new writes queue behind it, so Redis
-   * receives every call's writes in the order they were made.
+   * receives every call's writes in the order they were made. Session and timeline writes made in one turn
+   * of the event loop (a webhook's writes, and other webhooks' of the same turn) go to Redis as one script
+   * call, in the order they were made (`apply-writes.lua`; docs/architecture.md, "One round trip").
    */
   async write<K extends WriteOp["op"]>(op: Op<K>): Promise<WriteResult<K>> {
     if (this.spool.pending.length === 0) {
+      if (op.op === "hash" || op.op === "timeline") return this.batched(op as Op<"hash" | "timeline">) as Promise<WriteResult<K>>;
+      // A raise or an end reads what the writes before it wrote: those leave first, on the same connection.
+      this.flush();
       try {
         return (await this.apply(op)) as WriteResult<K>;
       } catch (error) {
         this.log.warn({ err: error, op: op.op, callSid: op.callSid }, "redis write failed; spooling it locally");
       }
     }
+    return this.spooled(op) as WriteResult<K>;
+  }
+
+  private spooled(op: WriteOp): unknown {
     this.spool.append(op);
     this.reportSpoolFile();
-    return this.overlay.apply(op) as WriteResult<K>;
+    return this.overlay.apply(op);
+  }
+
+  private batch: { op: Op<"hash" | "timeline">; resolve: (result: unknown) => void }[] = [];
+
+  private batched(op: Op<"hash" | "timeline">): Promise<unknown> {
+    return new Promise((resolve) => {
+      if (this.batch.push({ op, resolve }) === 1) queueMicrotask(() => this.flush());
+    });
+  }
+
+  /** Sends the writes batched so far; if Redis does not take them, each is spooled, in order. */
+  private flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const spoolAll = () => {
+      for (const { op, resolve } of batch) resolve(this.spooled(op));
+    };
+    if (this.spool.pending.length > 0) return spoolAll();
+    this.applyWrites(batch.map((entry) => entry.op)).then(
+      (results) => batch.forEach(({ resolve }, i) => resolve(results[i])),
+      (error: unknown) => {
+        this.log.warn({ err: error, writes: batch.length, callSid: batch[0]!.op.callSid }, "redis write failed; spooling it locally");
+        spoolAll();
+      },
+    );
   }
 
   /** A call's hash as Redis will hold it once the spool is replayed; null when neither knows the call. */
@@ -135,39 +170,69 @@ export class Journal {
   private async apply(op: WriteOp): Promise<unknown> {
     switch (op.op) {
       case "hash":
-        return this.applyHash(op);
       case "timeline":
-        return (await this.redis.appendOnce(this.keys.call(op.callSid), this.keys.timeline(op.callSid), op.key, JSON.stringify(op.event), RETENTION_SECONDS)) === 1;
+        return (await this.applyWrites([op]))[0];
       case "raise": {
-        const raised =
-          (await this.redis.raiseOnce(this.keys.call(op.callSid), this.keys.incident(op.incidentId), this.keys.incidents(), op.outcome, op.incidentId, op.callSid, op.at, Date.parse(op.at), RETENTION_SECONDS)) === 1;
-        const incidentId = raised ? op.incidentId : await this.redis.hget(this.keys.call(op.callSid), "incidentId");
+        const { keys } = this;
+        const raised = (await this.redis.raiseOnce(keys.call(op.callSid), keys.timeline(op.callSid), keys.incident(op.incidentId), keys.incidents(), op.outcome, op.incidentId, op.callSid, op.at, Date.parse(op.at), RETENTION_SECONDS, JSON.stringify(raisedEvent(op).event))) === 1;
+        const incidentId = raised ? op.incidentId : await this.redis.hget(keys.call(op.callSid), "incidentId");
         // The follow-up is ensured on every raise, replays included: a crash between raising and queueing heals here.
-        await Promise.all([
-          raised && this.apply(raisedEvent(op)),
-          incidentId && this.effects.incidentRaised({ incidentId, callSid: op.callSid, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised }),
-        ]);
+        if (incidentId) await this.effects.incidentRaised({ incidentId, callSid: op.callSid, outcome: op.outcome, emailDelayMs: op.emailDelayMs, first: raised });
         return { raised, incidentId };
       }
       case "ended": {
-        const [stage, outcome] = await this.redis.hmget(this.keys.call(op.callSid), "stage", "outcome");
-        if (stage === null) return undefined; // a call this line never saw
-        // Sent together, so Redis takes them in this order in one round trip.
-        await Promise.all(endedWrites(op).map((write) => this.apply(write)));
-        if (!outcome) {
-          const decision = this.effects.onHangup(stageSchema.catch("greeting").parse(stage));
-          await this.apply(raiseOp(op.callSid, decision.outcome, new Date(op.at), decision.emailDelayMs));
-        }
+        // One script: the stage read, the end written, and the incident raised with the outcome the call's flow
+        // gives that stage, if none was recorded (HANGUP_OUTCOMES, as data).
+        const { keys } = this;
+        const [hash] = endedWrites(op);
+        const raise = raiseOp(op.callSid, "abandoned", new Date(op.at), 0);
+        const byStage = stageSchema.options.flatMap((stage) => {
+          const outcome = this.effects.onHangup(stage).outcome;
+          return [stage, outcome, JSON.stringify(raisedEvent({ ...raise, outcome }).event)];
+        });
+        const [, ended] = endedWrites(op);
+        const reply = await this.redis.endCall(keys.call(op.callSid), keys.timeline(op.callSid), keys.incident(raise.incidentId), keys.incidents(), keys.calls(), keys.liveCalls(), RETENTION_SECONDS, op.callSid, Object.keys(hash.set).length, ...Object.entries(hash.set).flat(), JSON.stringify(ended.event), raise.incidentId, raise.at, Date.parse(raise.at), ...byStage);
+        if (reply.length === 0 || reply[1] !== 1) return undefined; // a call this line never saw, or one with an outcome
+        const decision = this.effects.onHangup(stageSchema.catch("greeting").parse(reply[0]));
+        await this.effects.incidentRaised({ incidentId: raise.incidentId, callSid: op.callSid, outcome: decision.outcome, emailDelayMs: decision.emailDelayMs, first: true });
         return undefined;
       }
     }
   }
 
-  private async applyHash(op: Op<"hash">): Promise<Record<string, string>> {
-    const firstWins = Object.entries(op.setnx);
-    const args = [RETENTION_SECONDS, op.indexAt ?? "", op.callSid, firstWins.length, ...firstWins.flat(), ...Object.entries(op.set).flat()];
-    const stored = await this.redis.applyHash(this.keys.call(op.callSid), this.keys.calls(), this.keys.liveCalls(), ...args);
-    if (op.transcription) await this.effects.transcriptionStored(op.callSid);
-    return Object.fromEntries(firstWins.map(([field, value], i) => [field, stored[i] ?? value]));
+  /** Session and timeline writes in one script call (`apply-writes.lua`): each one's answer, in order. */
+  private async applyWrites(ops: Op<"hash" | "timeline">[]): Promise<unknown[]> {
+    const { keys } = this;
+    const scriptKeys: string[] = [keys.calls(), keys.liveCalls()];
+    const positions = new Map<string, number>();
+    const keyAt = (key: string) => {
+      let at = positions.get(key);
+      if (at === undefined) {
+        at = scriptKeys.push(key);
+        positions.set(key, at);
+      }
+      return at;
+    };
+    const args: (string | number)[] = [RETENTION_SECONDS, ops.length];
+    for (const op of ops) {
+      const guard = op.guard ?? { field: "", value: "" };
+      if (op.op === "hash") {
+        const first = Object.entries(op.setnx);
+        const rest = Object.entries(op.set);
+        args.push("h", keyAt(keys.call(op.callSid)), op.callSid, op.indexAt ?? "", guard.field, guard.value, first.length, rest.length, ...first.flat(), ...rest.flat());
+      } else {
+        args.push("t", keyAt(keys.call(op.callSid)), keyAt(keys.timeline(op.callSid)), guard.field, guard.value, op.key, JSON.stringify(op.event));
+      }
+    }
+    const replies = (await this.redis.applyWrites(scriptKeys.length, ...scriptKeys, ...args)) as unknown as ((string | null)[] | number)[];
+    const results = ops.map((op, i) => {
+      const reply = replies[i]!;
+      if (op.op === "timeline") return reply === 1;
+      const firstWins = Object.entries(op.setnx);
+      return Object.fromEntries(firstWins.map(([field, value], k) => [field, (reply as (string | null)[])[k] ?? value]));
+    });
+    // Told after the batch is in Redis, so the follow-up reads the transcription it was told about.
+    await Promise.all(ops.map((op) => op.op === "hash" && op.transcription && this.effects.transcriptionStored(op.callSid)));
+    return results;
   }
 }

@@ -44,13 +44,16 @@ export class Overlay {
   apply(op: WriteOp): unknown {
     const call = this.call(op.callSid);
     const { first, last } = call;
+    // A guarded write (see write-ops.ts) is skipped unless the session holds the guard's value.
+    const skipped = (op.op === "hash" || op.op === "timeline") && op.guard !== undefined && first[op.guard.field] !== op.guard.value;
     switch (op.op) {
       case "hash":
+        if (skipped) return Object.fromEntries(Object.keys(op.setnx).map((field) => [field, first[field] ?? op.setnx[field]!]));
         for (const [field, value] of Object.entries(op.setnx)) first[field] ??= value;
         Object.assign(last, op.set);
         return Object.fromEntries(Object.keys(op.setnx).map((field) => [field, first[field]!]));
       case "timeline":
-        if (first[`seen:${op.key}`]) return false;
+        if (skipped || first[`seen:${op.key}`]) return false;
         first[`seen:${op.key}`] = "1";
         call.timeline.push(op.event);
         return true;

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { attemptSchema, callMetaSchema, callRecordSchema, type Attempt, type CallMeta, type CallRecord, type Recording, type Stage, type Transcription } from "../call/records.ts";
 import type { Journal } from "./journal.ts";
+import type { WriteGuard } from "./write-ops.ts";
 import type { RedisKeys } from "./redis.ts";
 
 /**
@@ -17,6 +18,14 @@ export class CallSessions {
     private readonly keys: RedisKeys,
     private readonly journal: Journal,
   ) {}
+
+  /**
+   * The guard for writes that only make sense for the session `start(meta)` creates: sent with the start, in
+   * the same round trip, they are skipped if a session was already there (a replayed first webhook).
+   */
+  startedBy(meta: CallMeta): WriteGuard {
+    return { field: "meta", value: JSON.stringify(meta) };
+  }
 
   /** Creates the session once; a replayed first webhook gets the stored one back. */
   async start(meta: CallMeta): Promise<{ meta: CallMeta; created: boolean }> {
@@ -61,8 +70,9 @@ export class CallSessions {
     return (await this.get(callSid))?.meta ?? null;
   }
 
-  async setStage(callSid: string, stage: Stage, level?: number): Promise<void> {
-    await this.set(callSid, { stage, ...(level !== undefined && { level: String(level) }) });
+  /** `guard`: only if the session holds it (see `startedBy`). */
+  async setStage(callSid: string, stage: Stage, level?: number, guard?: WriteGuard): Promise<void> {
+    await this.journal.write({ op: "hash", callSid, set: { stage, ...(level !== undefined && { level: String(level) }) }, setnx: {}, ...(guard && { guard }) });
   }
 
   async markAnswered(callSid: string, level: number): Promise<void> {

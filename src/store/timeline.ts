@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { timelineEventSchema, timelineKey, type TimelineEvent } from "../call/timeline-events.ts";
 import type { Journal } from "./journal.ts";
+import type { WriteGuard } from "./write-ops.ts";
 import type { RedisKeys } from "./redis.ts";
 
 /**
@@ -14,9 +15,9 @@ export class Timeline {
     private readonly journal: Journal,
   ) {}
 
-  /** True when this was the first time the step was recorded. */
-  async append(callSid: string, event: TimelineEvent): Promise<boolean> {
-    return this.journal.write({ op: "timeline", callSid, key: timelineKey(event), event });
+  /** True when this was the first time the step was recorded. `guard`: only if the session holds it. */
+  async append(callSid: string, event: TimelineEvent, guard?: WriteGuard): Promise<boolean> {
+    return this.journal.write({ op: "timeline", callSid, key: timelineKey(event), event, ...(guard && { guard }) });
   }
 
   async read(callSid: string): Promise<TimelineEvent[]> {

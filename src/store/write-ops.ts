@@ -8,6 +8,13 @@ import { timeline, timelineEventSchema } from "../call/timeline-events.ts";
  * events, the raise-once script, job ids), so it can be applied late, or twice, without harm: that is what
  * lets the journal spool it while Redis is away and replay it later (docs/architecture.md, "Nothing lost").
  */
+/**
+ * A write that only makes sense for the session one webhook started: skipped unless the call's hash holds
+ * `value` in `field` (CallSessions.start's own token), so it can be sent with the start, in one round trip.
+ */
+const guardSchema = z.object({ field: z.string().min(1), value: z.string() });
+export type WriteGuard = z.infer<typeof guardSchema>;
+
 export const writeOpSchema = z.discriminatedUnion("op", [
   z.object({
     op: z.literal("hash"),
@@ -18,8 +25,9 @@ export const writeOpSchema = z.discriminatedUnion("op", [
     indexAt: z.number().optional(),
     /** Once stored, the follow-up is told a transcription arrived (it may release or redirect the email). */
     transcription: z.boolean().optional(),
+    guard: guardSchema.optional(),
   }),
-  z.object({ op: z.literal("timeline"), callSid: z.string(), key: z.string(), event: timelineEventSchema }),
+  z.object({ op: z.literal("timeline"), callSid: z.string(), key: z.string(), event: timelineEventSchema, guard: guardSchema.optional() }),
   z.object({
     op: z.literal("raise"),
     callSid: z.string(),

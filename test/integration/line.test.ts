@@ -327,6 +327,25 @@ describe("Twilio replays every webhook", () => {
     expect(events).toHaveLength(new Set(incident.timeline.map((e: { at: string; event: string; text: string }) => e.event + e.text)).size);
   });
 
+  it("a first webhook replayed after the status page changed carries the call on as it started", async () => {
+    // The greeting's writes go to Redis with the session's start (one round trip), guarded by that session:
+    // the replay's own reading (a status notice now) must not reach the stored call.
+    const c = call();
+    const first = await c.incoming();
+    notice = { name: "Elevated payment API errors", link: null };
+    try {
+      const replayed = await c.incoming();
+      expect(replayed.body).toBe(first.body);
+      expect(numberDialled(replayed.body)).toBe(ENGINEERS[0]!.number);
+    } finally {
+      notice = null;
+    }
+    const view = (await api(`/api/calls/${c.callSid}`)).json;
+    expect(view.stage).toBe("hunting");
+    const events: string[] = (await t.line.timeline.read(c.callSid)).map((e) => e.event);
+    expect(events).toEqual(["call.received", "engineer.dialled"]);
+  });
+
   it("keeps the first key an engineer pressed", async () => {
     const c = call();
     await c.incoming();

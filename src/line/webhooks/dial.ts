@@ -30,18 +30,33 @@ export function dialWebhook(line: LineContext) {
       const seconds = p.DialCallDuration ?? 0;
       // A level past the call's own engineers can only come from a fallback that dialled from a newer roster.
       const engineer = meta.engineers[level - 1] ?? null;
-      const attempt = sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
+      const attempt = () => sessions.recordAttempt(p.CallSid, { level, engineer, result, dialStatus: p.DialCallStatus, seconds, endedAt: line.stamp() });
       const legEnded = () => timeline.append(p.CallSid, events.legEnded(line.stamp(), level, engineerAt(meta.engineers, level), result, seconds));
-      // The leg's account and its timeline entry go together; a conversation raises its incident between them.
-      const [first] = conversation
-        ? [await attempt, await sessions.setStage(p.CallSid, "connected", level), await incidents.raiseOnce(p.CallSid, "connected"), await legEnded()]
-        : await Promise.all([attempt, legEnded()]);
-      if (first) metrics.legs.inc({ result, drill: drillLabel(meta.drill) });
       const next = afterDial({ level, levels: meta.engineers.length, result, callOver });
-      await line.endIfOver(p);
-      if (next.next === "dial") return line.dialStep(meta, next.level, "another");
-      if (next.next === "voicemail") await line.together(sessions.setStage(p.CallSid, "voicemail"), timeline.append(p.CallSid, events.voicemailPrompt(line.stamp())));
-      return answerFor(line, p, next);
+      const count = (first: boolean) => first && metrics.legs.inc({ result, drill: drillLabel(meta.drill) });
+      if (conversation) {
+        // The leg's account and its timeline entry go together; a conversation raises its incident between them.
+        const first = await attempt();
+        await sessions.setStage(p.CallSid, "connected", level);
+        await incidents.raiseOnce(p.CallSid, "connected");
+        await legEnded();
+        count(first);
+        await line.endIfOver(p);
+        return answerFor(line, p, next);
+      }
+      // The leg's account, the call's end if it is over, and the next step's writes, in the order they must
+      // reach Redis, started in one turn: one round trip (docs/architecture.md, "One round trip").
+      const recorded = Promise.all([attempt(), legEnded()]);
+      const ended = line.endIfOver(p);
+      const answer =
+        next.next === "dial"
+          ? line.dialStep(meta, next.level, "another")
+          : next.next === "voicemail"
+            ? line.together(sessions.setStage(p.CallSid, "voicemail"), timeline.append(p.CallSid, events.voicemailPrompt(line.stamp()))).then(() => answerFor(line, p, next))
+            : Promise.resolve(answerFor(line, p, next));
+      const [[first], , twiml] = await Promise.all([recorded, ended, answer]);
+      count(first);
+      return twiml;
     },
     // Without the session we cannot know whether the leg was accepted. A long answered leg was a
     // conversation; otherwise moving on to the next engineer is the safe reading, since hanging up could

@@ -1,12 +1,24 @@
 import { identifyCaller } from "../../call/callers.ts";
 import { maskPhone } from "../../call/phone.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
+import type { CallMeta } from "../../call/records.ts";
+import type { WriteGuard } from "../../store/write-ops.ts";
 import type { LineContext } from "../context.ts";
 import { callParams } from "../params.ts";
 
 /** POST /voice/incoming: the number's Voice URL. Starts the session, greets, then the notice or engineer 1. */
 export function incomingWebhook(line: LineContext) {
   const { config, sessions, timeline, statusPage, usage, oncall, now } = line.deps;
+  /** The call received, then the status notice or engineer 1. */
+  const firstSteps = async (meta: CallMeta, guard?: WriteGuard): Promise<string> => {
+    const received = timeline.append(meta.callSid, events.received(line.stamp(), { from: meta.from, partner: meta.partner?.name ?? null, drill: meta.drill }), guard);
+    if (meta.statusNotice) {
+      await line.together(received, sessions.setStage(meta.callSid, "notice", undefined, guard), timeline.append(meta.callSid, events.notice(line.stamp(), meta.statusNotice.name), guard));
+      return line.twiml({ step: "status-notice", drill: meta.drill, notice: meta.statusNotice });
+    }
+    const [, answer] = await Promise.all([received, line.dialStep(meta, 1, "greeting", guard)]);
+    return answer;
+  };
   return line.route({
     body: callParams,
     answer: async (p, requestLog) => {
@@ -18,15 +30,12 @@ export function incomingWebhook(line: LineContext) {
       const caller = identifyCaller(config, p.From);
       // The number's group is decided here, once: repeated calls page under the first call's incident.
       const [use, statusNotice, engineers] = await Promise.all([usage.record(p.From, p.CallSid, now()), statusPage.currentIncident(), oncall.forCall(now())]);
-      const started = await sessions.start({ callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: line.stamp(), engineers, statusNotice, ...use, reconstructed: false });
-      const { meta } = started;
-      if (started.created) requestLog.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
-      const received = timeline.append(p.CallSid, events.received(line.stamp(), { from: meta.from, partner: meta.partner?.name ?? null, drill: meta.drill }));
-      if (meta.statusNotice) {
-        await line.together(received, sessions.setStage(p.CallSid, "notice"), timeline.append(p.CallSid, events.notice(line.stamp(), meta.statusNotice.name)));
-        return line.twiml({ step: "status-notice", drill: meta.drill, notice: meta.statusNotice });
-      }
-      const [, answer] = await Promise.all([received, line.dialStep(meta, 1, "greeting")]);
+      const meta: CallMeta = { callSid: p.CallSid, from: p.From, to: p.To, ...caller, startedAt: line.stamp(), engineers, statusNotice, ...use, reconstructed: false };
+      // The greeting's writes go with the start, in its round trip, guarded by this session: if one was already
+      // there (a replayed first webhook), they are skipped and made again from the stored one.
+      const [started, answer] = await Promise.all([sessions.start(meta), firstSteps(meta, sessions.startedBy(meta))]);
+      if (!started.created) return firstSteps(started.meta);
+      requestLog.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
       return answer;
     },
     fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, line.knownEngineers(), p.To) }),
