@@ -14,8 +14,8 @@ import { deleteByPrefix, redisKeys } from "../src/store/redis.ts";
 import { SimulatedCall } from "../src/simulator/carrier.ts";
 import { callerSchema, engineerSchema } from "../src/simulator/scenario.ts";
 import { footprint } from "./footprint.ts";
-import { fillHistory, storedCounts } from "./history.ts";
-import { openLoop, type OpenLoopResult } from "./open-loop.ts";
+import { fillHistoryElsewhere, storedCounts } from "./history.ts";
+import { openLoopElsewhere as openLoop, type OpenLoopResult } from "./open-loop.ts";
 import { formatSummary, summarise } from "./profile.ts";
 import { startServer, stats, stop, type BenchServer } from "./servers.ts";
 
@@ -136,7 +136,7 @@ async function main() {
   const bare = await startServer("bare", ENV, flags);
   let failed = false;
   try {
-    console.log(`bench on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}; generator here, servers and Redis in their own processes${profileDir ? `; profiling into ${profileDir}` : ""}`);
+    console.log(`bench on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}; closed-loop generator here, each open loop's in a fresh process, servers and Redis in their own${profileDir ? `; profiling into ${profileDir}` : ""}`);
     const bareClosed = await bareThroughput(bare);
     console.log(`closed loop, bare express: ${bareClosed.requestsPerSecond.toFixed(0)} requests/s, ${bareClosed.cpuMsPerRequest.toFixed(2)} ms CPU per request (${IN_FLIGHT} in flight, ${THROUGHPUT_SECONDS} s)`);
     const lineClosed = await lineThroughput(line);
@@ -152,10 +152,10 @@ async function main() {
     console.log(`redis: ${bytes.perSession.toFixed(0)} bytes per call session (hash, timeline, index entry), ${bytes.perIncident.toFixed(0)} bytes per incident (hash, index entry)`);
     const history: { stored: number; p99: number; failures: number }[] = [];
     for (const stored of [1_000, 100_000]) {
-      await fillHistory(redis, PREFIX, stored);
+      await fillHistoryElsewhere(REDIS_URL, PREFIX, stored);
       const held = await storedCounts(redis, PREFIX);
-      // The fill's own aftermath (this process' garbage, Redis' freshly grown tables) is not the line's cost:
-      // a pause and an unmeasured second at the rate first. Without it one run in three showed a 1 s p99.
+      // The fill's own aftermath (Redis' freshly grown tables) is not the line's cost: a pause and an
+      // unmeasured second at the rate first. Without it one run in three showed a 1 s p99.
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await openLoop(line.url, signer, OPEN_LOOP_RATE, 1);
       const result = await openLoop(line.url, signer, OPEN_LOOP_RATE, HISTORY_SECONDS);

@@ -64,7 +64,10 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
       log.error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
       twiml = options.fallback(params);
     }
-    res.type("text/xml").send(twiml);
+    // As res.type("text/xml").send would answer, without the ETag it computes (a hash of every answer):
+    // Twilio never revalidates a webhook's answer.
+    res.setHeader("Content-Type", "text/xml; charset=utf-8");
+    res.end(twiml);
   };
   const accepts: AcceptsBody = (body) => options.body.safeParse(body ?? {}).success;
   return Object.assign(handler, { accepts });

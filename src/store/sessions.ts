@@ -36,9 +36,11 @@ export class CallSessions {
       set: {},
       indexAt: Date.parse(meta.startedAt),
     });
-    const kept = callMetaSchema.parse(JSON.parse(stored.meta!));
+    // Ours when we created it (built from validated parts); a stored one is read back through its schema.
+    const created = stored.meta === JSON.stringify(meta);
+    const kept = created ? meta : callMetaSchema.parse(JSON.parse(stored.meta!));
     this.remember(kept);
-    return { meta: kept, created: stored.meta === JSON.stringify(meta) };
+    return { meta: kept, created };
   }
 
   /**
@@ -117,7 +119,9 @@ export class CallSessions {
     }
     const hash = this.journal.mergedHash(callSid, stored);
     if (!hash?.meta && !hash?.[RECONSTRUCTED_META]) return null;
-    const record = parseRecord(hash);
+    // A meta this process already read or wrote is the same text (it never changes): not parsed again.
+    const known = this.metaCache.get(callSid);
+    const record = parseRecord(hash, known && !known.reconstructed && hash.meta === JSON.stringify(known) ? known : null);
     this.remember(record.meta);
     return record;
   }
@@ -143,7 +147,10 @@ const RECONSTRUCTED_META = "meta:reconstructed";
 // Enough for every call in progress on one instance during a major outage, and then some.
 const META_CACHE_SIZE = 10_000;
 
-function parseRecord(hash: Record<string, string>): CallRecord {
+// The record without its meta, for a meta already known; the meta's schema is the larger part of the work.
+const recordWithoutMeta = callRecordSchema.omit({ meta: true });
+
+function parseRecord(hash: Record<string, string>, knownMeta: CallMeta | null): CallRecord {
   const json = (field: string) => (hash[field] ? JSON.parse(hash[field]) : null);
   const levels = (prefix: string) =>
     Object.keys(hash)
@@ -152,8 +159,7 @@ function parseRecord(hash: Record<string, string>): CallRecord {
       .sort((a, b) => a - b);
   const decided = levels("decision:");
   const accepted = decided.find((level) => hash[`decision:${level}`] === "accepted");
-  return callRecordSchema.parse({
-    meta: json("meta") ?? json(RECONSTRUCTED_META),
+  const fields = {
     stage: hash.stage ?? "greeting",
     level: Number(hash.level ?? 0),
     // One unreadable attempt must not hide the whole call (and its incident) from staff.
@@ -170,7 +176,9 @@ function parseRecord(hash: Record<string, string>): CallRecord {
     callStatus: hash.callStatus ?? null,
     duration: hash.duration ? Number(hash.duration) : null,
     endedAt: hash.endedAt ?? null,
-  });
+  };
+  if (knownMeta) return { meta: knownMeta, ...recordWithoutMeta.parse(fields) };
+  return callRecordSchema.parse({ meta: json("meta") ?? json(RECONSTRUCTED_META), ...fields });
 }
 
 function mergeRecording(action: Recording | null, status: Recording | null): Recording | null {
