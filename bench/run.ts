@@ -17,7 +17,7 @@ import { footprint } from "./footprint.ts";
 import { fillHistoryElsewhere, storedCounts } from "./history.ts";
 import { openLoopElsewhere as openLoop, type OpenLoopResult } from "./open-loop.ts";
 import { formatSummary, summarise } from "./profile.ts";
-import { startServer, stats, stop, type BenchServer } from "./servers.ts";
+import { startServer, stats, stop, type BenchServer, type ServerStats } from "./servers.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `bench-${randomBytes(4).toString("hex")}:`;
@@ -126,6 +126,9 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const describe = (r: OpenLoopResult) => `p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ${r.failures} failed of ${r.sent}`;
 const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
+/** Where a tail comes from, as the server saw the run: its own time per request, its event loop, its collections. */
+const inside = (s: ServerStats) =>
+  `inside the server p50 ${ms(s.servedP50Ms)}, p99 ${ms(s.servedP99Ms)}; event loop delay p99 ${ms(s.loopP99Ms)}, max ${ms(s.loopMaxMs)}; ${s.gc.count} collections, ${ms(s.gc.ms)} in all, longest ${ms(s.gc.maxMs)}`;
 
 async function main() {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -142,12 +145,15 @@ async function main() {
     const lineClosed = await lineThroughput(line);
     console.log(`closed loop, line: ${lineClosed.callsPerSecond.toFixed(1)} calls/s, ${lineClosed.webhooksPerSecond.toFixed(0)} webhooks/s, ${lineClosed.cpuMsPerRequest.toFixed(2)} ms CPU per webhook, RSS ${mb(lineClosed.rss)} (${IN_FLIGHT} calls in flight, ${lineClosed.calls} calls, ${lineClosed.errors} errors)`);
     await openLoop(bare.url, signer, OPEN_LOOP_RATE, WARM_UP_SECONDS);
+    await stats(bare);
     const bareOpen = await openLoop(bare.url, signer, OPEN_LOOP_RATE, OPEN_LOOP_SECONDS);
-    console.log(`open loop ${OPEN_LOOP_RATE}/s for ${OPEN_LOOP_SECONDS} s after ${WARM_UP_SECONDS} s unmeasured, bare express (the floor): ${describe(bareOpen)}`);
+    console.log(`open loop ${OPEN_LOOP_RATE}/s for ${OPEN_LOOP_SECONDS} s after ${WARM_UP_SECONDS} s unmeasured, bare express (the floor): ${describe(bareOpen)}; ${inside(await stats(bare))}`);
     await openLoop(line.url, signer, OPEN_LOOP_RATE, WARM_UP_SECONDS);
+    await stats(line);
     const lineOpen = await openLoop(line.url, signer, OPEN_LOOP_RATE, OPEN_LOOP_SECONDS);
     const [incoming, dial, status] = lineOpen.stepP99.map(ms);
-    console.log(`open loop ${OPEN_LOOP_RATE}/s for ${OPEN_LOOP_SECONDS} s after ${WARM_UP_SECONDS} s unmeasured, line: ${describe(lineOpen)}; p99 by webhook: incoming ${incoming}, dial ${dial}, status ${status}; RSS ${mb((await stats(line)).rss)}`);
+    const lineInside = await stats(line);
+    console.log(`open loop ${OPEN_LOOP_RATE}/s for ${OPEN_LOOP_SECONDS} s after ${WARM_UP_SECONDS} s unmeasured, line: ${describe(lineOpen)}; p99 by webhook: incoming ${incoming}, dial ${dial}, status ${status}; ${inside(lineInside)}; RSS ${mb(lineInside.rss)}`);
     const bytes = await footprint(redis, PREFIX);
     console.log(`redis: ${bytes.perSession.toFixed(0)} bytes per call session (hash, timeline, index entry), ${bytes.perIncident.toFixed(0)} bytes per incident (hash, index entry)`);
     const history: { stored: number; p99: number; failures: number }[] = [];

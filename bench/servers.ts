@@ -10,6 +10,13 @@ export interface BenchServer {
 export interface ServerStats {
   rss: number;
   cpuMs: number;
+  /** Since the previous stats: the event loop's delay (p99, max) and the collections' pauses. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gc: { count: number; ms: number; maxMs: number };
+  /** Since the previous stats: time from a request's arrival to its answer, inside the server. */
+  servedP50Ms: number;
+  servedP99Ms: number;
 }
 
 /** `nodeFlags`: e.g. --cpu-prof --cpu-prof-dir=DIR, for a profile of each server. */
