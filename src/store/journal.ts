@@ -184,13 +184,12 @@ export class Journal {
         // One script: the stage read, the end written, and the incident raised with the outcome the call's flow
         // gives that stage, if none was recorded (HANGUP_OUTCOMES, as data).
         const { keys } = this;
-        const [hash] = endedWrites(op);
+        const [hash, ended] = endedWrites(op);
         const raise = raiseOp(op.callSid, "abandoned", new Date(op.at), 0);
         const byStage = stageSchema.options.flatMap((stage) => {
           const outcome = this.effects.onHangup(stage).outcome;
           return [stage, outcome, JSON.stringify(raisedEvent({ ...raise, outcome }).event)];
         });
-        const [, ended] = endedWrites(op);
         const reply = await this.redis.endCall(keys.call(op.callSid), keys.timeline(op.callSid), keys.incident(raise.incidentId), keys.incidents(), keys.calls(), keys.liveCalls(), RETENTION_SECONDS, op.callSid, Object.keys(hash.set).length, ...Object.entries(hash.set).flat(), JSON.stringify(ended.event), raise.incidentId, raise.at, Date.parse(raise.at), ...byStage);
         if (reply.length === 0 || reply[1] !== 1) return undefined; // a call this line never saw, or one with an outcome
         const decision = this.effects.onHangup(stageSchema.catch("greeting").parse(reply[0]));
