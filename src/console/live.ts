@@ -25,10 +25,10 @@ export function nowOnCall(call: CallRecord, timeline: TimelineEvent[]): NowOnCal
   return { ...who, state: "ringing", since: at("engineer.dialled") };
 }
 
-/** Still on the line: no hang-up seen, and started recently (a session whose end never came is not live forever). */
 /** How long after it started a call not seen to end still counts as in progress. */
 export const LIVE_WINDOW_MS = 4 * 3600_000;
 
+/** Still on the line: no hang-up seen, and started recently (a session whose end never came is not live forever). */
 export function isLive(call: CallRecord, now = new Date()): boolean {
   return !call.endedAt && call.stage !== "ended" && (call.outcome === null || call.stage === "connected") && now.getTime() - Date.parse(call.meta.startedAt) < LIVE_WINDOW_MS;
 }

@@ -22,7 +22,7 @@ declare module "ioredis" {
   interface RedisCommander<Context> {
     raiseOnce(call: string, timeline: string, incident: string, index: string, ...args: Arg[]): Result<number, Context>;
     applyWrites(numberOfKeys: number, ...keysThenArgs: Arg[]): Result<(string | null)[] | number, Context>;
-    endCall(call: string, timeline: string, incident: string, incidents: string, calls: string, live: string, ...args: Arg[]): Result<[string, number, string] | [], Context>;
+    endCall(call: string, timeline: string, incident: string, incidents: string, calls: string, live: string, ...args: Arg[]): Result<[string, number] | [], Context>;
     appendOnce(call: string, timeline: string, ...args: Arg[]): Result<number, Context>;
     transitionCase(incident: string, ...args: Arg[]): Result<number, Context>;
     raiseCase(caseHash: string, incident: string, index: string, ...args: Arg[]): Result<[number, string], Context>;

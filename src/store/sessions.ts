@@ -29,15 +29,16 @@ export class CallSessions {
 
   /** Creates the session once; a replayed first webhook gets the stored one back. */
   async start(meta: CallMeta): Promise<{ meta: CallMeta; created: boolean }> {
+    const json = JSON.stringify(meta);
     const stored = await this.journal.write({
       op: "hash",
       callSid: meta.callSid,
-      setnx: { meta: JSON.stringify(meta), stage: "greeting" },
+      setnx: { meta: json, stage: "greeting" },
       set: {},
       indexAt: Date.parse(meta.startedAt),
     });
     // Ours when we created it (built from validated parts); a stored one is read back through its schema.
-    const created = stored.meta === JSON.stringify(meta);
+    const created = stored.meta === json;
     const kept = created ? meta : callMetaSchema.parse(JSON.parse(stored.meta!));
     this.remember(kept);
     return { meta: kept, created };
@@ -119,9 +120,10 @@ export class CallSessions {
     }
     const hash = this.journal.mergedHash(callSid, stored);
     if (!hash?.meta && !hash?.[RECONSTRUCTED_META]) return null;
-    // A meta this process already read or wrote is the same text (it never changes): not parsed again.
+    // A stored meta never changes, so one this process already read or wrote is not parsed again (as `meta`
+    // answers from it); a reconstructed one may still give way to the real one.
     const known = this.metaCache.get(callSid);
-    const record = parseRecord(hash, known && !known.reconstructed && hash.meta === JSON.stringify(known) ? known : null);
+    const record = parseRecord(hash, known && !known.reconstructed && hash.meta !== undefined ? known : null);
     this.remember(record.meta);
     return record;
   }

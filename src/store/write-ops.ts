@@ -4,17 +4,18 @@ import { outcomeSchema, type Outcome } from "../call/records.ts";
 import { timeline, timelineEventSchema } from "../call/timeline-events.ts";
 
 /**
- * Every write a call makes, as data. Each is idempotent (HSETNX for first-wins facts, append-once timeline
- * events, the raise-once script, job ids), so it can be applied late, or twice, without harm: that is what
- * lets the journal spool it while Redis is away and replay it later (docs/architecture.md, "Nothing lost").
- */
-/**
  * A write that only makes sense for the session one webhook started: skipped unless the call's hash holds
- * `value` in `field` (CallSessions.start's own token), so it can be sent with the start, in one round trip.
+ * `value` in `field` (`CallSessions.startedBy`: the session's meta as that webhook wrote it), so it can be
+ * sent with the start, in one round trip.
  */
 const guardSchema = z.object({ field: z.string().min(1), value: z.string() });
 export type WriteGuard = z.infer<typeof guardSchema>;
 
+/**
+ * Every write a call makes, as data. Each is idempotent (HSETNX for first-wins facts, append-once timeline
+ * events, the raise-once script, job ids), so it can be applied late, or twice, without harm: that is what
+ * lets the journal spool it while Redis is away and replay it later (docs/architecture.md, "Nothing lost").
+ */
 export const writeOpSchema = z.discriminatedUnion("op", [
   z.object({
     op: z.literal("hash"),

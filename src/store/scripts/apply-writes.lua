@@ -26,9 +26,7 @@ for n = 1, tonumber(ARGV[2]) do
     for k = at + nFirst * 2, at + (nFirst + nRest) * 2 - 1 do rest[#rest + 1] = ARGV[k] end
     i = at + (nFirst + nRest) * 2
     if guarded(call, field, value) then
-      local fields = {}
-      for k = 1, #first, 2 do fields[#fields + 1] = first[k] end
-      results[n] = #fields == 0 and {} or redis.call('HMGET', call, unpack(fields))
+      results[n] = first_wins_now(call, first)
     else
       results[n] = apply_hash(call, KEYS[1], KEYS[2], retention, indexAt, callSid, first, rest)
     end

@@ -7,7 +7,7 @@
 -- KEYS: call hash, timeline, incident hash, incidents index, calls index, live calls index
 -- ARGV: retention (s), call sid, n ended pairs, the ended field/value pairs, ended entry (JSON), incident id,
 --       raised at (ISO), raised at (ms), then per stage: stage, outcome, raised entry (JSON)
--- Returns {stage ended in, 1 if raised here else 0, the outcome raised or ''}; {} for an unknown call.
+-- Returns {stage ended in, 1 if raised here else 0}; {} for a call this line never saw.
 local retention, callSid, nEnded = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local stage = redis.call('HGET', KEYS[1], 'stage')
 if not stage then return {} end
@@ -17,12 +17,11 @@ for k = 4, 3 + nEnded * 2 do ended[#ended + 1] = ARGV[k] end
 local i = 4 + nEnded * 2
 apply_hash(KEYS[1], KEYS[5], KEYS[6], retention, '', callSid, {}, ended)
 append_once(KEYS[1], KEYS[2], 'ended', ARGV[i], retention)
-if outcome then return {stage, 0, ''} end
+if outcome then return {stage, 0} end
 local id, atIso, atMs = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
 for k = i + 4, #ARGV, 3 do
   if ARGV[k] == stage then
-    local raised = raise_once(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[k + 1], id, callSid, atIso, atMs, retention, ARGV[k + 2])
-    return {stage, raised, ARGV[k + 1]}
+    return {stage, raise_once(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[k + 1], id, callSid, atIso, atMs, retention, ARGV[k + 2])}
   end
 end
-return {stage, 0, ''}
+return {stage, 0}
