@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { redisKeys, RETENTION_SECONDS } from "../src/store/redis.ts";
+import { forkBench } from "./servers.ts";
 
 const BATCH = 2_000;
 
@@ -51,8 +52,7 @@ export async function fillHistory(redis: Redis, prefix: string, target: number):
  * of the load generator's heap, where its collection would show as the line's latency.
  */
 export async function fillHistoryElsewhere(redisUrl: string, prefix: string, target: number): Promise<void> {
-  const { fork } = await import("node:child_process");
-  const child = fork(new URL(import.meta.url).pathname, ["fill", redisUrl, prefix, String(target)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = forkBench(import.meta.url, ["fill", redisUrl, prefix, String(target)]);
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   if (code !== 0) throw new Error(`filling the history exited with ${code}`);
 }

@@ -5,6 +5,7 @@ import { Agent, request } from "node:http";
 import { randomBytes } from "node:crypto";
 import twilio from "twilio";
 import { percentile } from "../src/simulator/load.ts";
+import { forkBench } from "./servers.ts";
 
 export interface Signer {
   accountSid: string;
@@ -13,6 +14,8 @@ export interface Signer {
 
 // Callers' numbers are never reused between runs, so a later run's calls are not grouped with an earlier one's.
 let numbersUsed = 0;
+/** Calls of an open loop: each sends three webhooks. */
+const callsIn = (rate: number, seconds: number) => Math.ceil(Math.round(rate * seconds) / 3);
 function takeNumbers(count: number): number {
   const first = numbersUsed;
   numbersUsed += count;
@@ -24,15 +27,13 @@ function takeNumbers(count: number): number {
  * so no collection of the bench's other work (the closed loops' calls) lands in the measured latencies.
  */
 export async function openLoopElsewhere(url: string, signer: Signer, rate: number, seconds: number): Promise<OpenLoopResult> {
-  const { fork } = await import("node:child_process");
-  const firstCall = takeNumbers(Math.ceil(Math.round(rate * seconds) / 3));
-  const child = fork(new URL(import.meta.url).pathname, ["run", JSON.stringify({ url, signer, rate, seconds, firstCall })], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const firstCall = takeNumbers(callsIn(rate, seconds));
+  const child = forkBench(import.meta.url, ["run", JSON.stringify({ url, signer, rate, seconds, firstCall })]);
   return new Promise((resolve, reject) => {
     child.once("message", (result) => resolve(result as OpenLoopResult));
     child.once("exit", (code) => reject(new Error(`open loop exited with ${code} before answering`)));
   });
 }
-
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -66,13 +67,13 @@ export interface OpenLoopResult {
  * `rate` webhooks a second for `seconds`: each call sends its incoming webhook, then the level-1 Dial action
  * (no answer), then the status callback, 200 ms apart, so every call's webhooks arrive in order.
  */
-export async function openLoop(url: string, signer: Signer, rate: number, seconds: number, firstCall = takeNumbers(Math.ceil(Math.round(rate * seconds) / 3))): Promise<OpenLoopResult> {
+export async function openLoop(url: string, signer: Signer, rate: number, seconds: number, firstCall = takeNumbers(callsIn(rate, seconds))): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const latencies: number[] = [];
   const byStep: number[][] = [[], [], []];
   let failures = 0;
-  const calls = Array.from({ length: Math.ceil(total / 3) }, () => `CA${randomBytes(16).toString("hex")}`);
+  const calls = Array.from({ length: callsIn(rate, seconds) }, () => `CA${randomBytes(16).toString("hex")}`);
   const firstNumber = 7_000_000 + firstCall;
   const send = async (index: number) => {
     const step = index % 3;

@@ -19,13 +19,14 @@ export interface ServerStats {
   servedP99Ms: number;
 }
 
+/** A bench module (`file`, a module's import.meta.url) in a Node process of its own, under tsx, with IPC. */
+export function forkBench(file: string, args: string[], { env = {}, nodeFlags = [] }: { env?: Record<string, string>; nodeFlags?: string[] } = {}): ChildProcess {
+  return fork(new URL(file).pathname, args, { env: { ...process.env, ...env }, execArgv: [...nodeFlags, "--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}
+
 /** `nodeFlags`: e.g. --cpu-prof --cpu-prof-dir=DIR, for a profile of each server. */
 export async function startServer(mode: "line" | "bare", env: Record<string, string>, nodeFlags: string[]): Promise<BenchServer> {
-  const child = fork(new URL("./server.ts", import.meta.url).pathname, [mode], {
-    env: { ...process.env, ...env },
-    execArgv: [...nodeFlags, "--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const child = forkBench(new URL("./server.ts", import.meta.url).href, [mode], { env, nodeFlags });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (message) => resolve((message as { port: number }).port));
     child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
