@@ -22,9 +22,13 @@ const LINK_OPTIONS = { keepAlive: 5_000, connectTimeout: 5_000, disconnectTimeou
 export function connectRedis(target: RedisTarget | string): Redis {
   // On Cluster, a command to a master that went away is retried every 100 ms until the slot has a new master:
   // 6 tries, not 16, so a webhook spools and answers within a second or so while its replica takes over.
+  // No auto-pipelining (nor on the copies made of this connection, the follow-up queues' among them): it
+  // builds a pipeline for each tick's commands, copying into it every script defined on the connection
+  // (BullMQ's ~50 on the queues' copy). A webhook's writes are one script already (store/journal.ts), and
+  // without it a BullMQ add costs 0.45x the CPU, a script and a read 0.6-0.7x (`tsx bench/queue-add.ts`).
   const redis = connect(
     asTarget(target),
-    { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true, enableAutoPipelining: true, ...LINK_OPTIONS, retryStrategy: reconnectBackoff(2_000) },
+    { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true, ...LINK_OPTIONS, retryStrategy: reconnectBackoff(2_000) },
     { maxRedirections: 6 },
   );
   // Connection errors surface on the commands that fail (and are spooled); superviseConnection reports outages.
