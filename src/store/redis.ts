@@ -25,7 +25,7 @@ export function connectRedis(target: RedisTarget | string): Redis {
   // No auto-pipelining (nor on the copies made of this connection, the follow-up queues' among them): it
   // builds a pipeline for each tick's commands, copying into it every script defined on the connection
   // (BullMQ's ~50 on the queues' copy). A webhook's writes are one script already (store/journal.ts), and
-  // without it a BullMQ add costs 0.45x the CPU, a script and a read 0.6-0.7x (`tsx bench/queue-add.ts`).
+  // without it a BullMQ add costs 0.45x the CPU (`tsx bench/queue-add.ts`).
   const redis = connect(
     asTarget(target),
     { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, enableReadyCheck: true, ...LINK_OPTIONS, retryStrategy: reconnectBackoff(2_000) },
