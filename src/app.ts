@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
@@ -5,7 +6,8 @@ import { staffApi } from "./console/api.ts";
 import { consoleRoutes } from "./console/routes.ts";
 import { inboundMailRoutes } from "./email/http.ts";
 import { staffApiGate } from "./console/staff/console.ts";
-import { lineRoutes } from "./line/router.ts";
+import { requestTarget } from "./line/edge.ts";
+import { lineWebhooks } from "./line/router.ts";
 import { requestLog } from "./request-log.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
@@ -16,18 +18,23 @@ export interface AppOptions {
   statusPage?: StatusPage;
 }
 
-/** The HTTP side: Twilio webhooks, staff API and console, health and metrics. The caller owns the server. */
-export function createApp({ services, log, statusPage }: AppOptions) {
+/**
+ * The HTTP side: Twilio webhooks, staff API and console, health and metrics, as a request listener. The
+ * caller owns the server. The webhooks go their own way in (line/edge.ts), the rest through Express.
+ */
+export function createApp({ services, log, statusPage }: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, redis } = services;
   const page =
     statusPage ??
     createStatusPage({ baseUrl: config.STATUSPAGE_URL, onError: (err) => log.warn({ err }, "status page unavailable; greeting without notice") });
   const { metrics } = services;
 
+  // One line per request, and a logger carrying its id for the lines logged while handling it.
+  const logRequest = requestLog(log);
+  const webhooks = lineWebhooks({ ...services, statusPage: page, metrics, log, releaseEmail: (id) => services.queues.releaseEmail(id) });
   const app = express();
   app.disable("x-powered-by");
-  // One line per request, and a logger carrying its id for the lines logged while handling it.
-  app.use(requestLog(log));
+  app.use(logRequest);
   app.use(absoluteFormTarget);
   // Security headers for what browsers show; Twilio's webhooks (a hot path read by no browser) skip them.
   const secureHeaders = helmet({
@@ -59,7 +66,6 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use("/voice", lineRoutes({ ...services, statusPage: page, metrics, log, releaseEmail: (id) => services.queues.releaseEmail(id) }));
   app.use("/email", inboundMailRoutes({ token: config.INBOUND_EMAIL_TOKEN, maxBytes: config.INBOUND_MAX_BYTES, desk: services.desk, log }));
   // The token and its role are checked before the body is read: a stranger's body is never parsed. The only
   // body the API takes is a drill report (`drill --publish`): the nine drills/ scenarios make 28 KB, so 256 KB
@@ -69,28 +75,26 @@ export function createApp({ services, log, statusPage }: AppOptions) {
   app.use("/console", (req, res, next) => (req.path.startsWith("/queues") ? next() : secureHeaders(req, res, next)), consoleRoutes(services));
   app.use(notFound);
   app.use(errorAnswer(() => redis.status === "ready"));
-  return app;
+  return (req, res) => {
+    const webhook = webhooks.match(req);
+    if (!webhook) return void app(req, res);
+    logRequest(req, res, () => void webhooks.serve(webhook, req, res, req.log ?? log));
+  };
 }
 
 /**
- * An absolute-form request target ("POST http://host/voice/incoming", as proxies may send, and as HTTP/1.1
- * servers must accept). Express routes it by its path already; what we read of the URL ourselves
- * (originalUrl: the Twilio signature, rebuilt from PUBLIC_BASE_URL and the path, and the logs) becomes its
- * path and query. The host in it is ignored, as the Host header is.
+ * An absolute-form target ("POST http://host/healthz", as proxies may send, and as HTTP/1.1 servers must
+ * accept). Express routes it by its path already; what we read of the URL ourselves (originalUrl, in the
+ * logs) becomes its path and query (requestTarget). The webhooks' edge reads it the same way.
  */
 const absoluteFormTarget: RequestHandler = (req, res, next) => {
   if (req.url.startsWith("/")) return next();
-  let target: URL | null = null;
-  try {
-    target = /^https?:\/\//i.test(req.url) ? new URL(req.url) : null;
-  } catch {
-    // not a URL: refused below
-  }
-  if (!target) {
+  const target = requestTarget(req.url);
+  if (target === null) {
     res.status(400).json({ error: "the request target must be a path such as /healthz" });
     return;
   }
-  req.originalUrl = `${target.pathname}${target.search}`;
+  req.originalUrl = target;
   next();
 };
 

@@ -116,6 +116,20 @@ export const logSerializers = {
  * bodies carry phone numbers, headers carry tokens), the real status code. They are handed summaries made
  * for them, so nothing else of the request is read.
  */
+// What the request log (request-log.ts) hangs on a request and its response, for the lines logged about it.
+declare module "node:http" {
+  interface IncomingMessage {
+    /** Twilio's idempotency token, the caller's x-request-id, or a new UUID: on every line about this request. */
+    id?: string;
+    /** The app's logger with `reqId` bound, made on first use (most requests never log anything of their own). */
+    log?: Logger;
+  }
+  interface ServerResponse {
+    /** An error our error handler answered 500 for, kept for the request's line. */
+    err?: unknown;
+  }
+}
+
 export const httpSerializers = {
   req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: maskText(req.url.split("?")[0]!, 200) }),
   res: (res: { statusCode: number | null }) => ({ statusCode: res.statusCode }),

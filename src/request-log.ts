@@ -1,20 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { RequestHandler } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { httpSerializers } from "./log.ts";
-
-declare module "node:http" {
-  interface IncomingMessage {
-    /** Twilio's idempotency token, the caller's x-request-id, or a new UUID: on every line about this request. */
-    id?: string;
-    /** The app's logger with `reqId` bound, made on first use (most requests never log anything of their own). */
-    log?: Logger;
-  }
-  interface ServerResponse {
-    /** An error our error handler answered 500 for, kept for the request's line. */
-    err?: unknown;
-  }
-}
 
 /**
  * One line per request when its answer has gone out (or the client went away): method, path without the
@@ -24,7 +11,7 @@ declare module "node:http" {
  * request whose line's level is off costs one listener and a clock read; the child logger is made only when
  * a handler asks for `req.log`.
  */
-export function requestLog(log: Logger): RequestHandler {
+export function requestLog(log: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     const started = performance.now();
     const header = req.headers["i-twilio-idempotency-token"] ?? req.headers["x-request-id"];
@@ -39,7 +26,7 @@ export function requestLog(log: Logger): RequestHandler {
       log[level](
         {
           reqId: id,
-          req: httpSerializers.req({ id, method: req.method, url: req.originalUrl }),
+          req: httpSerializers.req({ id, method: req.method ?? "", url: (req as { originalUrl?: string }).originalUrl ?? req.url ?? "" }),
           res: httpSerializers.res(res),
           responseTime: Math.round(performance.now() - started),
           // Serialised (masked, bounded) by the logger's own `err` serializer (log.ts).

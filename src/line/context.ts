@@ -40,14 +40,13 @@ export interface LineDeps {
 export class LineContext {
   constructor(readonly deps: LineDeps) {}
 
-  /** A webhook route with the line's logger and its deadline (see twiml-route.ts). */
+  /** A TwiML webhook with the line's deadline (see twiml-route.ts). */
   route<B extends Parameters<typeof twimlRoute>[0]["body"], Q extends Parameters<typeof twimlRoute>[0]["body"]>(
-    options: Omit<Parameters<typeof twimlRoute<B, Q>>[0], "log" | "deadline">,
+    options: Omit<Parameters<typeof twimlRoute<B, Q>>[0], "deadline">,
   ) {
     const base = this.deps.config.PUBLIC_BASE_URL;
     return twimlRoute<B, Q>({
       ...options,
-      log: this.deps.log,
       deadline: { ms: this.deps.config.WEBHOOK_DEADLINE_MS, publicUrl: (originalUrl) => `${base}${originalUrl}`, holdOn: (redirect) => this.twiml({ step: "hold-on", redirect }) },
     });
   }

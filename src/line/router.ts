@@ -1,7 +1,8 @@
-import express, { Router, type RequestHandler } from "express";
 import { LineContext, type LineDeps } from "./context.ts";
-import { requireTwilioSignature } from "./signature.ts";
+import { webhookEdge, type WebhookEdge } from "./edge.ts";
+import { signatureCheck } from "./signature.ts";
 import { paths } from "./urls.ts";
+import type { TwimlWebhook, Webhook } from "./webhook.ts";
 import { dialWebhook } from "./webhooks/dial.ts";
 import { fallbackWebhook, resumeWebhook } from "./webhooks/fallback.ts";
 import { incomingWebhook } from "./webhooks/incoming.ts";
@@ -17,33 +18,30 @@ export type { LineDeps };
  * The Twilio webhooks under /voice (docs/architecture.md, "The call"). Each: validate, ask the call's flow,
  * store, answer TwiML; on any failure inside, TwiML from the request alone that moves the call on.
  */
-export function lineRoutes(deps: LineDeps): Router {
+export function lineWebhooks(deps: LineDeps): WebhookEdge {
   const line = new LineContext(deps);
-  const router = Router();
-  router.use((req, res, next) => {
-    const stop = deps.metrics.webhookLatency.startTimer();
-    res.on("finish", () => stop({ route: req.route?.path ?? "unmatched", status: String(res.statusCode) }));
-    next();
-  });
-  router.use(express.urlencoded({ extended: false, limit: "64kb" }));
-  const { TWILIO_AUTH_TOKEN, TWILIO_AUTH_TOKEN_SECONDARY } = deps.config;
-  router.use(requireTwilioSignature([TWILIO_AUTH_TOKEN, ...(TWILIO_AUTH_TOKEN_SECONDARY ? [TWILIO_AUTH_TOKEN_SECONDARY] : [])], deps.config.PUBLIC_BASE_URL));
   // The webhooks whose TwiML the caller's call runs: the ones the number's Fallback URL may stand in for.
-  const callerTwiml = new Map([
+  const callerTwiml = new Map<string, TwimlWebhook>([
     [paths.incoming, incomingWebhook(line)],
     [paths.notice, noticeWebhook(line)],
     [paths.dial, dialWebhook(line)],
     [paths.recording, recordingWebhook(line)],
   ]);
-  const others = new Map<string, RequestHandler>([
+  const webhooks = new Map<string, Webhook>([
+    ...callerTwiml,
     [paths.whisper, whisperWebhook(line)],
     [paths.whisperAnswer, whisperAnswerWebhook(line)],
     [paths.recordingStatus, recordingStatusWebhook(line)],
     [paths.transcription, transcriptionWebhook(line)],
     [paths.status, statusWebhook(line)],
+    [paths.fallback, fallbackWebhook(line, callerTwiml, resumeWebhook(line))],
   ]);
-  const route = (path: string) => path.slice("/voice".length);
-  for (const [path, handler] of [...callerTwiml, ...others]) router.post(route(path), handler);
-  router.post(route(paths.fallback), fallbackWebhook(line, callerTwiml, resumeWebhook(line)));
-  return router;
+  const { TWILIO_AUTH_TOKEN, TWILIO_AUTH_TOKEN_SECONDARY, PUBLIC_BASE_URL } = deps.config;
+  return webhookEdge({
+    webhooks,
+    checkSignature: signatureCheck([TWILIO_AUTH_TOKEN, ...(TWILIO_AUTH_TOKEN_SECONDARY ? [TWILIO_AUTH_TOKEN_SECONDARY] : [])], PUBLIC_BASE_URL),
+    metrics: deps.metrics,
+    // body-parser's defaults, which the webhooks had before: 64 KB, a thousand fields.
+    limits: { bytes: 64 * 1024, fields: 1000 },
+  });
 }

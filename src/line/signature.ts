@@ -1,21 +1,16 @@
-import type { RequestHandler } from "express";
 import twilio from "twilio";
+import type { Fields } from "./webhook.ts";
 
 /**
- * Rejects any /voice request whose X-Twilio-Signature does not match. The URL is rebuilt from
+ * Why a /voice request's X-Twilio-Signature is refused, or null when it matches. The URL is rebuilt from
  * PUBLIC_BASE_URL, not from Host headers: behind a proxy Twilio signed the public URL, and a forger must not
  * be able to choose the URL we check against.
  */
-export function requireTwilioSignature(authTokens: readonly string[], publicBaseUrl: string): RequestHandler {
-  return (req, res, next) => {
-    const signature = req.header("x-twilio-signature");
-    const url = `${publicBaseUrl}${req.originalUrl}`;
-    const params = (req.body ?? {}) as Record<string, string>;
+export function signatureCheck(authTokens: readonly string[], publicBaseUrl: string) {
+  return (signature: string | string[] | undefined, requestedUrl: string, params: Fields): string | null => {
+    if (typeof signature !== "string" || signature.length === 0) return "Forbidden: missing X-Twilio-Signature";
+    const url = `${publicBaseUrl}${requestedUrl}`;
     // During a token rotation Twilio may sign with either the old or the new token.
-    if (!signature || !authTokens.some((token) => twilio.validateRequest(token, signature, url, params))) {
-      res.status(403).type("text/plain").send(signature ? "Forbidden: invalid Twilio signature" : "Forbidden: missing X-Twilio-Signature");
-      return;
-    }
-    next();
+    return authTokens.some((token) => twilio.validateRequest(token, signature, url, params as Record<string, string>)) ? null : "Forbidden: invalid Twilio signature";
   };
 }

@@ -1,10 +1,10 @@
-import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { BadWebhook, parseParams } from "./parse-params.ts";
+import { json, type Fields, type TwimlWebhook, type WebhookAnswer, type WebhookRequest } from "./webhook.ts";
 
 /**
- * A TwiML webhook route. `parse` validates (400 on failure, nothing changed). If `answer` fails for any other
+ * A TwiML webhook. `parse` validates (400 on failure, nothing changed). If `answer` fails for any other
  * reason (Redis down, a bug), the caller still gets `fallback`: TwiML computed from the request alone that
  * moves the call on, because Twilio would otherwise play an application error and drop the caller.
  */
@@ -25,16 +25,15 @@ export interface WebhookDeadline {
 const RETRY_MARK = "deadline";
 
 export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<object> = typeof noQuery>(options: {
-  log: Logger;
   body: B;
   query?: Q;
   deadline?: WebhookDeadline;
   /** `log` is the request's logger: its lines carry the request id. */
   answer: (params: z.infer<B> & z.infer<Q>, log: Logger) => Promise<string>;
   fallback: (params: z.infer<B> & z.infer<Q>) => string;
-}): RequestHandler & { accepts: AcceptsBody } {
+}): TwimlWebhook {
   type Params = z.infer<B> & z.infer<Q>;
-  const handler: RequestHandler = async (req, res) => {
+  const handler = async (req: WebhookRequest): Promise<WebhookAnswer> => {
     let params: Params;
     // A Redirect made at the deadline carries the request's own parameters (the keys pressed, the Dial or
     // Record action's results) in its query: Twilio's Redirect sends only the call's. The query is covered by
@@ -46,11 +45,10 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
       params = { ...body, ...query } as Params;
     } catch (error) {
       if (!(error instanceof BadWebhook)) throw error;
-      res.status(400).json({ error: error.message, field: error.field });
-      return;
+      return json(400, { error: error.message, field: error.field });
     }
     let twiml: string;
-    const log = (req as { log?: Logger }).log ?? options.log;
+    const { log } = req;
     const answering = options.answer(params, log);
     try {
       const answered = await withDeadline(answering, options.deadline?.ms);
@@ -58,18 +56,16 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
         answering.catch((err: unknown) => log.error({ err, path: req.path }, "webhook failed after its deadline"));
         const retried = req.query[RETRY_MARK] !== undefined;
         log.warn({ path: req.path, retried }, retried ? "webhook past its deadline twice; answering with fallback TwiML" : "webhook past its deadline; holding the caller");
-        twiml = retried || !options.deadline ? options.fallback(params) : options.deadline.holdOn(redirectUrl(options.deadline.publicUrl(req.originalUrl), req.body));
+        twiml = retried || !options.deadline ? options.fallback(params) : options.deadline.holdOn(redirectUrl(options.deadline.publicUrl(req.url), req.body));
       } else twiml = answered;
     } catch (error) {
       log.error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
       twiml = options.fallback(params);
     }
-    // As res.type("text/xml").send would answer, without the ETag it computes (a hash of every answer):
-    // Twilio never revalidates a webhook's answer.
-    res.setHeader("Content-Type", "text/xml; charset=utf-8");
-    res.end(twiml);
+    // No ETag (Express would hash every answer for one): Twilio never revalidates a webhook's answer.
+    return { status: 200, contentType: "text/xml; charset=utf-8", body: twiml };
   };
-  const accepts: AcceptsBody = (body) => options.body.safeParse(body ?? {}).success;
+  const accepts = (body: unknown) => options.body.safeParse(body ?? {}).success;
   return Object.assign(handler, { accepts });
 }
 
@@ -90,10 +86,10 @@ async function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promis
 // What every request of a call carries anyway, and needs no carrying.
 const CALL_PARAMS = new Set(["AccountSid", "CallSid", "From", "To", "CallStatus", "Direction", "ApiVersion", "Caller", "Called", "ParentCallSid"]);
 
-function redirectUrl(url: string, body: unknown): string {
+function redirectUrl(url: string, body: Fields): string {
   const next = new URL(url);
   next.searchParams.set(RETRY_MARK, "1");
-  for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(body)) {
     if (typeof value === "string" && !CALL_PARAMS.has(key) && !key.startsWith("From") && !key.startsWith("To") && !key.startsWith("Caller") && !key.startsWith("Called")) {
       next.searchParams.set(key, value);
     }
@@ -101,9 +97,6 @@ function redirectUrl(url: string, body: unknown): string {
   return next.toString();
 }
 
-function carriedParams(query: Record<string, unknown>): Record<string, string> {
+function carriedParams(query: Fields): Record<string, string> {
   return Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[0] !== RETRY_MARK && typeof entry[1] === "string"));
 }
-
-/** Whether a request body (with what a deadline redirect carried) has what this webhook needs: the fallback URL asks before re-running one. */
-export type AcceptsBody = (body: unknown) => boolean;

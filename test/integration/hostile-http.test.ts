@@ -152,6 +152,8 @@ describe("requests that used to answer 500 with a stack trace", () => {
     ["a bad % escape in a console path", "/console/calls/%E0", { headers: bearer }, 400, "malformed % escape"],
     ["too many form fields to a webhook", "/voice/incoming", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=b&".repeat(1500) }, 413, "too many parameters"],
     ["an oversized webhook form", "/voice/incoming", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `a=${"b".repeat(70_000)}` }, 413, "too large"],
+    ["a webhook form in another charset", "/voice/incoming", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=latin1" }, body: "a=b" }, 415, 'unsupported charset "LATIN1"'],
+    ["a compressed webhook form", "/voice/status", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip" }, body: "a=b" }, 415, 'unsupported content encoding "gzip"'],
     ["an oversized login form", "/console/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${"b".repeat(5_000)}` }, 413, "too large"],
     ["an unknown path", "/nowhere", {}, 404, "not found: GET /nowhere"],
   ] as const)("answers %s with a short 4xx", async (_name, path, init, status, message) => {

@@ -1,9 +1,8 @@
-import type { RequestHandler } from "express";
 import { z } from "zod";
 import { timeline as events } from "../../call/timeline-events.ts";
 import type { LineContext } from "../context.ts";
-import type { AcceptsBody } from "../twiml-route.ts";
 import { callParams } from "../params.ts";
+import type { Fields, TwimlWebhook, Webhook } from "../webhook.ts";
 
 const fallbackParams = callParams.extend({ ErrorCode: z.string().max(10).optional(), ErrorUrl: z.string().max(2000).optional() });
 
@@ -13,10 +12,10 @@ const fallbackParams = callParams.extend({ ErrorCode: z.string().max(10).optiona
  * webhook ErrorUrl names is run again (every write is idempotent), so the caller is not greeted and sent to
  * engineer 1 again. Without a usable ErrorUrl, the call resumes from the stage its session records.
  */
-export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string, RequestHandler & { accepts: AcceptsBody }>, resume: RequestHandler): RequestHandler {
+export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string, TwimlWebhook>, resume: Webhook): Webhook {
   const base = new URL(line.deps.config.PUBLIC_BASE_URL);
-  return async (req, res, next) => {
-    const parsed = fallbackParams.safeParse(req.body ?? {});
+  return async (req) => {
+    const parsed = fallbackParams.safeParse(req.body);
     const errorUrl = parsed.success && parsed.data.ErrorUrl ? safeUrl(parsed.data.ErrorUrl) : null;
     // Only our own URLs: ErrorUrl is signed along with the rest, but nothing is to be followed elsewhere.
     const path = errorUrl && errorUrl.origin === base.origin && errorUrl.pathname.startsWith(base.pathname.replace(/\/$/, "")) ? errorUrl.pathname.slice(base.pathname.replace(/\/$/, "").length) : null;
@@ -26,13 +25,12 @@ export function fallbackWebhook(line: LineContext, webhooks: ReadonlyMap<string,
       const event = events.fallback(line.stamp(), parsed.data.ErrorCode ?? "unknown", path ?? "unknown");
       await line.deps.timeline.append(parsed.data.CallSid, event).catch(() => false);
     }
-    const query = errorUrl ? Object.fromEntries(errorUrl.searchParams) : {};
+    const query: Fields = errorUrl ? Object.fromEntries(errorUrl.searchParams) : {};
     // Twilio promises ErrorCode and ErrorUrl; a webhook whose own parameters (a Dial action's results) are not
     // here, even in what a deadline redirect carried, is not re-run: the call resumes from its session instead.
-    if (!handler || !handler.accepts({ ...query, ...req.body })) return resume(req, res, next);
+    if (!handler || !handler.accepts({ ...query, ...req.body })) return resume(req);
     // The failed request's own query (level, parent...) comes from ErrorUrl; the body is as Twilio sent it.
-    Object.defineProperty(req, "query", { value: query, configurable: true });
-    return handler(req, res, next);
+    return handler({ ...req, query });
   };
 }
 

@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics.ts";
+import { readForm } from "./form-body.ts";
+import { fieldsOf, json, type Fields, type Webhook, type WebhookAnswer } from "./webhook.ts";
+
+export interface WebhookEdge {
+  /**
+   * The webhook a request is for: a POST to one of the line's paths, exactly as the line hands them to
+   * Twilio (urls.ts). Anything else (another method, another path) is null, for the app's router.
+   */
+  match(req: IncomingMessage): Webhook | null;
+  /** Reads the form (bounded), checks its signature, runs the webhook and answers. Never rejects. */
+  serve(webhook: Webhook, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void>;
+}
+
+export interface EdgeOptions {
+  webhooks: ReadonlyMap<string, Webhook>;
+  /** Why the signature is refused, or null (signature.ts). */
+  checkSignature: (signature: string | string[] | undefined, requestedUrl: string, params: Fields) => string | null;
+  metrics: Metrics;
+  /** The form's limits: a webhook's form is a few dozen short fields. */
+  limits: { bytes: number; fields: number };
+}
+
+/**
+ * The Twilio webhooks' own way in, beside the app's router (app.ts sends them here first): no router, no
+ * body-parser, no per-request framework objects. What it does is what the router's stack did for them,
+ * in the same order: time the request, read the form within its limits, check the signature, run the webhook.
+ */
+export function webhookEdge({ webhooks, checkSignature, metrics, limits }: EdgeOptions): WebhookEdge {
+  return {
+    match(req) {
+      if (req.method !== "POST" || !req.url) return null;
+      const target = requestTarget(req.url);
+      if (target === null) return null;
+      const webhook = webhooks.get(pathOf(target));
+      // An absolute-form target ("POST http://host/voice/incoming") is read as its path, as the router reads it.
+      if (webhook && target !== req.url) req.url = target;
+      return webhook ?? null;
+    },
+    async serve(webhook, req, res, log) {
+      const url = req.url!;
+      const path = pathOf(url);
+      const stop = metrics.webhookLatency.startTimer();
+      res.once("finish", () => stop({ route: path.slice("/voice".length), status: String(res.statusCode) }));
+      let answer: WebhookAnswer;
+      try {
+        const form = await readForm(req, { limit: limits.bytes, maxFields: limits.fields });
+        if ("refused" in form) {
+          // The rest of a refused body is not read: the connection closes after the answer.
+          res.setHeader("Connection", "close");
+          answer = json(form.refused.status, { error: form.refused.message });
+        } else {
+          const refusal = checkSignature(req.headers["x-twilio-signature"], url, form.fields);
+          const query = url.length > path.length ? fieldsOf(url.slice(path.length + 1)) : {};
+          answer = refusal ? { status: 403, contentType: "text/plain; charset=utf-8", body: refusal } : await webhook({ path, url, query, body: form.fields, log });
+        }
+      } catch (error) {
+        // A bug of ours (a webhook's own failures answer fallback TwiML): logged with the request's line.
+        res.err = error;
+        answer = json(500, { error: `internal error; logged under request id ${String(req.id)}` });
+      }
+      res.statusCode = answer.status;
+      res.setHeader("Content-Type", answer.contentType);
+      res.end(answer.body);
+    },
+  };
+}
+
+function pathOf(target: string): string {
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
+}
+
+/**
+ * A request's path and query. An absolute-form target ("POST http://host/voice/incoming", as proxies may
+ * send, and as HTTP/1.1 servers must accept) gives its path and query; the host in it is ignored, as the
+ * Host header is. Null when the target is neither.
+ */
+export function requestTarget(url: string): string | null {
+  if (url.startsWith("/")) return url;
+  if (!/^https?:\/\//i.test(url)) return null;
+  try {
+    const target = new URL(url);
+    return `${target.pathname}${target.search}`;
+  } catch {
+    return null;
+  }
+}
