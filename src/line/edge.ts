@@ -34,26 +34,28 @@ export function webhookEdge({ webhooks, checkSignature, metrics, limits }: EdgeO
       if (req.method !== "POST" || !req.url) return null;
       const target = requestTarget(req.url);
       if (target === null) return null;
-      const webhook = webhooks.get(pathOf(target));
+      const webhook = webhooks.get(routedPath(pathOf(target)));
       // An absolute-form target ("POST http://host/voice/incoming") is read as its path, as the router reads it.
       if (webhook && target !== req.url) req.url = target;
       return webhook ?? null;
     },
     async serve(webhook, req, res, log) {
+      // The signature covers the URL as requested; the webhook, the logs and the metrics see the routed path.
       const url = req.url!;
-      const path = pathOf(url);
+      const requestedPath = pathOf(url);
+      const path = routedPath(requestedPath);
       const stop = metrics.webhookLatency.startTimer();
       res.once("finish", () => stop({ route: path.slice("/voice".length), status: String(res.statusCode) }));
       let answer: WebhookAnswer;
       try {
         const form = await readForm(req, { limit: limits.bytes, maxFields: limits.fields });
         if ("refused" in form) {
-          // The rest of a refused body is not read: the connection closes after the answer.
-          res.setHeader("Connection", "close");
+          // A body that may go on past what is read of it: the connection closes after the answer.
+          if (form.refused.close) res.setHeader("Connection", "close");
           answer = json(form.refused.status, { error: form.refused.message });
         } else {
           const refusal = checkSignature(req.headers["x-twilio-signature"], url, form.fields);
-          const query = url.length > path.length ? fieldsOf(url.slice(path.length + 1)) : {};
+          const query = url.length > requestedPath.length ? fieldsOf(url.slice(requestedPath.length + 1)) : {};
           answer = refusal ? { status: 403, contentType: "text/plain; charset=utf-8", body: refusal } : await webhook({ path, url, query, body: form.fields, log });
         }
       } catch (error) {
@@ -66,6 +68,15 @@ export function webhookEdge({ webhooks, checkSignature, metrics, limits }: EdgeO
       res.end(answer.body);
     },
   };
+}
+
+/**
+ * The path a webhook is listed under for a requested path: as Express's router matched, letters in any case
+ * and one trailing slash (a Voice URL typed into Twilio's console as /voice/incoming/ keeps working).
+ */
+function routedPath(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith("/") ? lower.slice(0, -1) : lower;
 }
 
 function pathOf(target: string): string {

@@ -5,6 +5,8 @@ import { fieldsOf, type Fields } from "./webhook.ts";
 export interface BodyRefusal {
   status: 400 | 413 | 415;
   message: string;
+  /** The body may go on past what was read of it: the connection is not kept for another request. */
+  close: boolean;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -20,13 +22,17 @@ export function readForm(req: IncomingMessage, { limit, maxFields }: { limit: nu
   const [mediaType, ...parameters] = (type ?? "").split(";").map((part) => part.trim());
   const isForm = mediaType?.toLowerCase() === FORM;
   const charset = parameters.find((parameter) => /^charset=/i.test(parameter))?.slice("charset=".length).replace(/^"|"$/g, "").toLowerCase();
-  const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
-  const refusal =
+  // An empty list of codings is no coding.
+  const encoding = (req.headers["content-encoding"] || "identity").trim().toLowerCase();
+  const length = req.headers["content-length"] === undefined ? null : Number(req.headers["content-length"]);
+  // A refused body of a length within the limit is read to its end and dropped, keeping the connection.
+  const close = length === null || length > limit;
+  const refusal: BodyRefusal | null =
     isForm && charset !== undefined && charset !== "utf-8" && charset !== "utf8"
-      ? { status: 415 as const, message: `unsupported charset "${charset.toUpperCase()}": webhooks are UTF-8` }
+      ? { status: 415, message: `unsupported charset "${charset.toUpperCase()}": webhooks are UTF-8`, close }
       : encoding !== "identity"
-        ? { status: 415 as const, message: `unsupported content encoding "${encoding}"` }
-        : Number(req.headers["content-length"] ?? 0) > limit
+        ? { status: 415, message: `unsupported content encoding "${encoding}"`, close }
+        : length !== null && length > limit
           ? tooLarge(limit)
           : null;
   return new Promise((resolve) => {
@@ -50,14 +56,14 @@ export function readForm(req: IncomingMessage, { limit, maxFields }: { limit: nu
       // Counted before anything is parsed: a thousand fields is far more than any webhook's few dozen.
       let fields = text.length > 0 ? 1 : 0;
       for (let at = text.indexOf("&"); at !== -1 && fields <= maxFields; at = text.indexOf("&", at + 1)) fields++;
-      resolve(fields > maxFields ? { refused: { status: 413, message: "too many parameters" } } : { fields: fieldsOf(text) });
+      resolve(fields > maxFields ? { refused: { status: 413, message: "too many parameters", close: false } } : { fields: fieldsOf(text) });
     });
-    req.once("error", () => resolve({ refused: { status: 400, message: "the request body was cut off" } }));
+    req.once("error", () => resolve({ refused: { status: 400, message: "the request body was cut off", close: true } }));
   });
 }
 
 function tooLarge(limit: number): BodyRefusal {
-  return { status: 413, message: `request body too large: at most ${limit} bytes here` };
+  return { status: 413, message: `request body too large: at most ${limit} bytes here`, close: true };
 }
 
 /** The rest of a refused body is not kept: the answer closes the connection (edge.ts). */

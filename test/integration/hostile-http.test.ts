@@ -136,6 +136,40 @@ describe("requests that used to answer 500 with a stack trace", () => {
     expect(await rawHttp("GET http://x/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it("answers a signed webhook whose URL was typed with a trailing slash or in capitals, as Express's router did", async () => {
+    for (const path of ["/voice/incoming/", "/VOICE/Incoming"]) {
+      const params = { AccountSid: ACCOUNT_SID, CallSid: newCallSid(), From: "+15557770043", To: LINE_NUMBER, CallStatus: "ringing" };
+      const answer = await t.twilio.post(path, params);
+      expect(answer.status, path).toBe(200);
+      expect(answer.body, path).toContain("<Dial");
+      // Signed over the URL as requested: the same body signed over the canonical path is refused.
+      const forged = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${t.publicBase}/voice/incoming`, params);
+      expect((await t.twilio.post(path, params, forged)).status, path).toBe(403);
+    }
+  });
+
+  it("takes an empty Content-Encoding as none", async () => {
+    const params = { AccountSid: ACCOUNT_SID, CallSid: newCallSid(), From: "+15557770044", To: LINE_NUMBER, CallStatus: "completed" };
+    const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${t.publicBase}/voice/status`, params);
+    const headers = { "content-type": "application/x-www-form-urlencoded", "content-encoding": "", "x-twilio-signature": signature };
+    const response = await fetch(url("/voice/status"), { method: "POST", headers, body: new URLSearchParams(params) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("<Response");
+  });
+
+  it("keeps the connection after refusing a webhook body it read to its end, and closes it after one too large", async () => {
+    const refused = (encoding: string, body: string) =>
+      `POST /voice/status HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const health = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const kept = await rawHttp(refused("gzip", "a=b") + health);
+    expect(kept).toMatch(/^HTTP\/1\.1 415 /);
+    expect(kept).toContain('unsupported content encoding \\"gzip\\"');
+    expect(kept).toMatch(/HTTP\/1\.1 200 [^]*"ok":true/);
+    const closed = await rawHttp(`POST /voice/status HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 70000\r\n\r\n` + health);
+    expect(closed).toMatch(/^HTTP\/1\.1 413 /);
+    expect(closed).not.toContain('"ok":true');
+  });
+
   it("ignores a session cookie with a bad % escape: the login page, not a crash", async () => {
     const response = await fetch(url("/console"), { headers: { cookie: "el_session=%E0%A4%A" } });
     expect(response.status).toBe(401);
