@@ -78,7 +78,7 @@ export function createApp({ services, log, statusPage }: AppOptions): (req: Inco
   return (req, res) => {
     const webhook = webhooks.match(req);
     if (!webhook) return void app(req, res);
-    logRequest(req, res, () => void webhooks.serve(webhook, req, res, req.log ?? log));
+    logRequest(req, res, () => void webhooks.serve(webhook, req, res, () => req.log ?? log));
   };
 }
 

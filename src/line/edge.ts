@@ -10,8 +10,12 @@ export interface WebhookEdge {
    * Twilio (urls.ts). Anything else (another method, another path) is null, for the app's router.
    */
   match(req: IncomingMessage): Webhook | null;
-  /** Reads the form (bounded), checks its signature, runs the webhook and answers. Never rejects. */
-  serve(webhook: Webhook, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void>;
+  /**
+   * Reads the form (bounded), checks its signature, runs the webhook and answers. Never rejects. `log` gives
+   * the request's logger, asked for only when a webhook logs (most never do: a child logger per request
+   * would be made for nothing).
+   */
+  serve(webhook: Webhook, req: IncomingMessage, res: ServerResponse, log: () => Logger): Promise<void>;
 }
 
 export interface EdgeOptions {
@@ -56,7 +60,7 @@ export function webhookEdge({ webhooks, checkSignature, metrics, limits }: EdgeO
         } else {
           const refusal = checkSignature(req.headers["x-twilio-signature"], url, form.fields);
           const query = url.length > requestedPath.length ? fieldsOf(url.slice(requestedPath.length + 1)) : {};
-          answer = refusal ? { status: 403, contentType: "text/plain; charset=utf-8", body: refusal } : await webhook({ path, url, query, body: form.fields, log });
+          answer = refusal ? { status: 403, contentType: "text/plain; charset=utf-8", body: refusal } : await webhook({ path, url, query, body: form.fields, get log() { return log(); } });
         }
       } catch (error) {
         // A bug of ours (a webhook's own failures answer fallback TwiML): logged with the request's line.

@@ -70,7 +70,7 @@ describe("a webhook past its deadline", () => {
       });
     // The webhook behind the line's own edge, unsigned requests let through: the deadline is what is tested.
     const edge = webhookEdge({ webhooks: new Map([["/voice/whisper/answer", webhook]]), checkSignature: () => null, metrics: createMetrics({ queues: () => [], spool: () => ({}) as never }), limits: { bytes: 65536, fields: 1000 } });
-    const server = createServer((req, res) => void edge.serve(edge.match(req)!, req, res, pino({ level: "silent" }))).listen(0);
+    const server = createServer((req, res) => void edge.serve(edge.match(req)!, req, res, () => pino({ level: "silent" }))).listen(0);
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
       const held = await (await fetch(`${base}/voice/whisper/answer?level=1`, { method: "POST", body: new URLSearchParams({ Digits: "1" }) })).text();

@@ -21,7 +21,7 @@ export function incomingWebhook(line: LineContext) {
   };
   return line.route({
     body: callParams,
-    answer: async (p, requestLog) => {
+    answer: async (p, request) => {
       // The session is started without reading first (one round trip fewer on every call): `start` writes
       // first-wins, so a replayed first webhook gets the stored session back, and its caller is not counted
       // twice (usage.record is per CallSid). With Redis away the session is spooled like any other write, so
@@ -35,7 +35,8 @@ export function incomingWebhook(line: LineContext) {
       // there (a replayed first webhook), they are skipped and made again from the stored one.
       const [started, answer] = await Promise.all([sessions.start(meta), firstSteps(meta, sessions.startedBy(meta))]);
       if (!started.created) return firstSteps(started.meta);
-      requestLog.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
+      // Asked of the line's logger first: the request's own is made only for a line that is written.
+      if (line.deps.log.isLevelEnabled("info")) request.log.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
       return answer;
     },
     fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, line.knownEngineers(), p.To) }),
