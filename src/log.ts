@@ -111,11 +111,6 @@ export const logSerializers = {
   op: (op: unknown) => (typeof op === "object" && op !== null ? maskText(JSON.stringify(op)) : maskString(op)),
 };
 
-/**
- * The request lines' `req` and `res` (request-log.ts): method, path without the query (query strings and
- * bodies carry phone numbers, headers carry tokens), the real status code. They are handed summaries made
- * for them, so nothing else of the request is read.
- */
 // What the request log (request-log.ts) hangs on a request and its response, for the lines logged about it.
 declare module "node:http" {
   interface IncomingMessage {
@@ -130,6 +125,11 @@ declare module "node:http" {
   }
 }
 
+/**
+ * The request lines' `req` and `res` (request-log.ts): method, path without the query (query strings and
+ * bodies carry phone numbers, headers carry tokens), the real status code. They are handed summaries made
+ * for them, so nothing else of the request is read.
+ */
 export const httpSerializers = {
   req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: maskText(req.url.split("?")[0]!, 200) }),
   res: (res: { statusCode: number | null }) => ({ statusCode: res.statusCode }),

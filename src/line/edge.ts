@@ -6,8 +6,8 @@ import { fieldsOf, json, type Fields, type Webhook, type WebhookAnswer } from ".
 
 export interface WebhookEdge {
   /**
-   * The webhook a request is for: a POST to one of the line's paths, exactly as the line hands them to
-   * Twilio (urls.ts). Anything else (another method, another path) is null, for the app's router.
+   * The webhook a request is for: a POST to one of the line's paths (urls.ts), matched as Express's router
+   * matched (routedPath). Anything else (another method, another path) is null, for the app's router.
    */
   match(req: IncomingMessage): Webhook | null;
   /**

@@ -66,7 +66,7 @@ function tooLarge(limit: number): BodyRefusal {
   return { status: 413, message: `request body too large: at most ${limit} bytes here`, close: true };
 }
 
-/** The rest of a refused body is not kept: the answer closes the connection (edge.ts). */
+/** The rest of a refused body is read and dropped; edge.ts closes the connection when `close` says so. */
 function refuse(req: IncomingMessage, refused: BodyRefusal): { refused: BodyRefusal } {
   req.resume();
   return { refused };
