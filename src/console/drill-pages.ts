@@ -6,7 +6,12 @@ import { html, type Html } from "./html.ts";
 import { layout } from "./pages.ts";
 import { can } from "./staff/context.ts";
 
-type ReportCall = StoredDrillReport["scenarios"][number]["calls"][number];
+type ReportScenario = StoredDrillReport["scenarios"][number];
+type ReportCall = ReportScenario["calls"][number];
+type ReportEmail = NonNullable<ReportScenario["emails"]>[number];
+
+/** A scenario's calls, then its emails: each raised or joined an incident and was checked. */
+const partsOf = (s: ReportScenario): { incidentId: string | null; checks: ReportCall["checks"] }[] => [...s.calls, ...(s.emails ?? [])];
 
 const incidentLink = (id: string | null) => (id ? html`<a href="/console/incidents/${id}">${id}</a>` : html`<span class="muted">no incident</span>`);
 const mark = (ok: boolean | null | undefined, skipped?: unknown) => (skipped ? "–" : ok ? "✔" : "✘");
@@ -16,7 +21,7 @@ const mark = (ok: boolean | null | undefined, skipped?: unknown) => (skipped ? "
  * report), and partner drills: calls from DRILL_CALLERS outside any run, which test the line just as well.
  */
 export function drillsPage(view: { reports: { id: string; report: StoredDrillReport }[]; partnerDrills: IncidentView[] }, csrf: string, error?: string): string {
-  const inRuns = new Set(view.reports.flatMap(({ report }) => report.scenarios.flatMap((s) => s.calls.map((c) => c.incidentId))));
+  const inRuns = new Set(view.reports.flatMap(({ report }) => report.scenarios.flatMap((s) => partsOf(s).map((part) => part.incidentId))));
   const partnerDrills = view.partnerDrills.filter((i) => !inRuns.has(i.id));
   return layout(
     "Drills",
@@ -26,11 +31,11 @@ ${view.reports.length
       ? view.reports.map(
           ({ id, report: r }) => html`<article class="drill ${r.passed ? "passed" : "failed"}"><h2>${mark(r.passed)} ${when(r.startedAt)} against ${r.target}</h2>
 <p><a href="/console/drills/${id}/report">Timeline report</a> · ${r.scenarios.length} scenario(s), ${duration(r.realMs / 1000)}</p>
-<ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${mark(s.passed, s.skipped)} ${s.name} <code>${s.file}</code>${s.calls.length ? html` — incidents: ${s.calls.map((c, i) => html`${i ? ", " : ""}${incidentLink(c.incidentId)}`)}` : ""}${s.calls.flatMap((c) => c.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`,
+<ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${mark(s.passed, s.skipped)} ${s.name} <code>${s.file}</code>${partsOf(s).length ? html` — incidents: ${partsOf(s).map((part, i) => html`${i ? ", " : ""}${incidentLink(part.incidentId)}`)}` : ""}${partsOf(s).flatMap((part) => part.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`,
         )
       : html`<p>No drill results yet.</p>`}
 <h2>Partner drills</h2>
-<p>Calls from a drill caller (DRILL_CALLERS) that were not part of a published run: a partner testing the line.</p>
+<p>Calls from a drill caller (DRILL_CALLERS) and mail from a drill sender (DRILL_SENDERS) that were not part of a published run: a partner testing the line.</p>
 ${partnerDrills.length
       ? html`<table class="partner-drills"><thead><tr><th>Raised</th><th>Incident</th><th>Partner or caller</th><th>Outcome</th><th>Answered by</th><th>Time to a human</th><th>Paged</th></tr></thead><tbody>${partnerDrills.map(
           (i) => html`<tr class="partner-drill ${i.outcome === "connected" ? "passed" : ""}"><td>${when(i.raisedAt)}</td><td>${incidentLink(i.id)}</td><td>${partnerLink(i.partner?.name, i.caller)}</td><td>${i.outcome ?? i.channel}</td><td>${i.engineer ? (i.engineer.name ?? i.engineer.number) : "—"}</td><td>${i.timeToHumanSeconds === null ? "never" : duration(i.timeToHumanSeconds)}</td><td>${pagedSummary(i).text}</td></tr>`,
@@ -88,6 +93,18 @@ function callBar(call: ReportCall): Html {
 <p class="milestones">${milestones.map(([label, t]) => html`<span class="badge">${label}: ${t!.toFixed(1)} s</span>`)} <small>0 to ${end.toFixed(0)} s; hover a span for what happened</small></p>`;
 }
 
+function checksTable(checks: ReportCall["checks"]): Html {
+  return html`<table class="checks"><thead><tr><th></th><th>Check</th><th>Expected</th><th>Saw</th></tr></thead><tbody>${checks.map((k) => html`<tr class="${k.ok === false ? "failed" : ""}"><td>${k.ok === null ? "–" : mark(k.ok)}</td><td>${k.name}</td><td>${k.expected}</td><td>${k.actual}</td></tr>`)}</tbody></table>`;
+}
+
+/** One of a mail drill's emails: who sent what, when on the scenario's clock, the incident, the checks, what happened. */
+function emailArticle(e: ReportEmail): Html {
+  return html`<article class="report-email"><h3>${mark(e.passed)} Email from ${e.from} at ${e.at.toFixed(0)} s — ${incidentLink(e.incidentId)}</h3>
+<p>Subject: ${e.subject}</p>
+${checksTable(e.checks)}
+${e.events?.length ? html`<details><summary>${e.events.length} events</summary><table class="events"><tbody>${e.events.map((event) => html`<tr><td>${event.at.toFixed(1)} s</td><td>${event.text}</td></tr>`)}</tbody></table></details>` : ""}</article>`;
+}
+
 /** A drill run's HTML timeline report, drawn by the console from the stored JSON (the console never imports the simulator). */
 export function drillReportPage(id: string, r: StoredDrillReport, csrf: string): string {
   return layout(
@@ -98,9 +115,9 @@ ${r.scenarios.map(
   (s) => html`<section class="scenario ${s.passed ? "passed" : "failed"}"><h2>${mark(s.passed, s.skipped)} ${s.name} <small><code>${s.file}</code></small></h2>${s.skipped ? html`<p>Skipped: ${s.skipped}</p>` : ""}
 ${s.calls.map(
   (c) => html`<article class="report-call"><h3>${mark(c.passed)} Call from ${c.caller} — ${incidentLink(c.incidentId)}</h3>${callBar(c)}
-<table class="checks"><thead><tr><th></th><th>Check</th><th>Expected</th><th>Saw</th></tr></thead><tbody>${c.checks.map((k) => html`<tr class="${k.ok === false ? "failed" : ""}"><td>${k.ok === null ? "–" : mark(k.ok)}</td><td>${k.name}</td><td>${k.expected}</td><td>${k.actual}</td></tr>`)}</tbody></table>
+${checksTable(c.checks)}
 ${c.events?.length ? html`<details><summary>${c.events.length} events</summary><table class="events"><tbody>${c.events.map((e) => html`<tr><td>${e.t.toFixed(1)} s</td><td>${e.party}</td><td>${e.kind}</td><td>${e.text}</td></tr>`)}</tbody></table></details>` : ""}</article>`,
-)}</section>`,
+)}${(s.emails ?? []).map(emailArticle)}</section>`,
 )}`,
     { csrf },
   );

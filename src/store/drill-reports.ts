@@ -4,6 +4,21 @@ import { z } from "zod";
 import type { RedisKeys } from "./redis.ts";
 
 /** What the console keeps of a drill's JSON report (`emergency-line drill --report json`). */
+const checkSchema = z.object({ name: z.string(), ok: z.boolean().nullable(), expected: z.string(), actual: z.string() });
+
+/** One of a scenario's emails as the drill delivered it: the incident it raised or joined, and its checks. */
+const reportEmailSchema = z.looseObject({
+  id: z.string().optional(),
+  from: z.string(),
+  subject: z.string(),
+  /** Virtual seconds after the scenario's start. */
+  at: z.number(),
+  incidentId: z.string().nullable(),
+  passed: z.boolean(),
+  checks: z.array(checkSchema),
+  events: z.array(z.looseObject({ at: z.number(), text: z.string() })).optional().catch(undefined),
+});
+
 export const drillReportSchema = z.looseObject({
   startedAt: z.iso.datetime(),
   target: z.string(),
@@ -21,11 +36,13 @@ export const drillReportSchema = z.looseObject({
           incidentId: z.string().nullable(),
           passed: z.boolean(),
           timings: z.object({ firstRingAt: z.number().nullable(), humanAt: z.number().nullable(), beepAt: z.number().nullable(), endedAt: z.number() }),
-          checks: z.array(z.object({ name: z.string(), ok: z.boolean().nullable(), expected: z.string(), actual: z.string() })),
+          checks: z.array(checkSchema),
           /** What each party did and heard, seconds from the call's start: the console's timeline report draws it. */
           events: z.array(z.looseObject({ t: z.number(), party: z.string(), kind: z.string(), text: z.string() })).optional().catch(undefined),
         }),
       ),
+      /** A mail drill's emails (scenario `emails:`): the drill pages list their incidents and checks beside the calls'. */
+      emails: z.array(reportEmailSchema).optional(),
     }),
   ),
 });

@@ -1,9 +1,24 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CONSOLE_TOKEN, DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { deliverMail } from "../helpers/mail.ts";
 
 let t: TestLine;
 let runIncident: string;
 let partnerDrill: string;
+let runMail: string;
+let partnerMail: string;
+
+const SUPPORT = "help@line.example";
+const DRILL_SENDER = "drill@acme.test";
+// Another partner's drill address: one sender's mail within minutes joins its first incident.
+const OTHER_DRILL_SENDER = "drills@hooli.test";
+
+/** A drill's urgent email, delivered to the line's SMTP listener: the incident it raised. */
+async function drillMail(from: string, subject: string): Promise<string> {
+  const answer = await deliverMail(t, SUPPORT, { from, subject, text: "Checkout returns 502 since 03:00 UTC." });
+  expect(answer.code).toBe(250);
+  return /\((INC-\d{8}-[0-9A-F]{8})\)/.exec(answer.response)![1]!;
+}
 
 const auth = { authorization: `Bearer ${CONSOLE_TOKEN}` };
 const get = (path: string) => fetch(`${t.line.url}${path}`, { headers: auth });
@@ -19,7 +34,7 @@ async function drillCall(): Promise<string> {
 }
 
 /** A report as `emergency-line drill --report json` writes it, naming the incident its call raised. */
-const report = (incidentId: string) => ({
+const report = (incidentId: string, emailIncidentId: string) => ({
   startedAt: "2026-12-07T03:00:00.000Z",
   target: "http://line.test",
   realMs: 4200,
@@ -46,14 +61,40 @@ const report = (incidentId: string) => ({
         },
       ],
     },
+    {
+      name: "urgent mail pages",
+      file: "drills/13-urgent-mail-pages.yaml",
+      passed: false,
+      calls: [],
+      // As a mail drill's report carries them (scenario `emails:`).
+      emails: [
+        {
+          id: "outage",
+          from: DRILL_SENDER,
+          subject: "URGENT: checkout down",
+          at: 90,
+          messageId: "<drill-outage@acme.test>",
+          incidentId: emailIncidentId,
+          delivery: { code: 250, response: `250 queued (${emailIncidentId})` },
+          events: [{ at: 90, text: "SMTP: 250 queued <b>bold</b>" }],
+          checks: [
+            { name: "engineers paged", expected: "1", actual: "0", ok: false },
+            { name: "severity", expected: "SEV1", actual: "SEV1", ok: true },
+          ],
+          passed: false,
+        },
+      ],
+    },
   ],
 });
 
 beforeAll(async () => {
-  t = await startTestLine("drill-pages");
+  t = await startTestLine("drill-pages", { env: { INBOUND_SMTP_PORT: "0", SUPPORT_EMAIL: SUPPORT, DRILL_SENDERS: `${DRILL_SENDER},${OTHER_DRILL_SENDER}` } });
   runIncident = await drillCall();
   partnerDrill = await drillCall();
-  const published = await fetch(`${t.line.url}/api/drill-reports`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(report(runIncident)) });
+  runMail = await drillMail(DRILL_SENDER, "URGENT: checkout down");
+  partnerMail = await drillMail(OTHER_DRILL_SENDER, "URGENT: refunds down");
+  const published = await fetch(`${t.line.url}/api/drill-reports`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(report(runIncident, runMail)) });
   expect(published.status).toBe(201);
 }, 30_000);
 afterAll(async () => {
@@ -78,4 +119,29 @@ it("links each drill run to its incidents and its timeline report, and lists par
   expect(html).toContain('<span class="badge">human: 9.1 s</span>');
   expect(html).toMatch(/<tr class="failed"><td>✘<\/td><td>time to a human<\/td>/);
   expect((await get("/console/drills/0123456789abcdef/report")).status).toBe(404);
+});
+
+it("shows a mail drill's emails in its run: their incidents, failed checks and events, not listed again as partner drills", async () => {
+  const page = await (await get("/console/drills")).text();
+  expect(page).toContain(`urgent mail pages <code>drills/13-urgent-mail-pages.yaml</code> — incidents: <a href="/console/incidents/${runMail}">${runMail}</a>`);
+  expect(page).toContain("✘ engineers paged: expected 1, saw 0");
+  const partnerRows = page.slice(page.indexOf("<h2>Partner drills</h2>"));
+  expect(partnerRows).not.toContain(runMail);
+  // Drill mail outside any run is a partner's drill, as a drill caller's call is.
+  expect(partnerRows).toContain(`<a href="/console/incidents/${partnerMail}">${partnerMail}</a>`);
+
+  const reportLink = /<a href="(\/console\/drills\/[0-9a-f]{16}\/report)">Timeline report<\/a>/.exec(page)![1]!;
+  const html = await (await get(reportLink)).text();
+  expect(html).toContain(`Email from ${DRILL_SENDER} at 90 s — <a href="/console/incidents/${runMail}">`);
+  expect(html).toContain("Subject: URGENT: checkout down");
+  expect(html).toMatch(/<tr class="failed"><td>✘<\/td><td>engineers paged<\/td>/);
+  expect(html).toContain("SMTP: 250 queued &lt;b&gt;bold&lt;/b&gt;");
+});
+
+it("refuses a published report whose emails part is malformed, naming the field", async () => {
+  const bad = report(runIncident, runMail);
+  (bad.scenarios[1]!.emails![0] as { at: unknown }).at = "ninety";
+  const response = await fetch(`${t.line.url}/api/drill-reports`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(bad) });
+  expect(response.status).toBe(400);
+  expect(await response.text()).toContain("scenarios.1.emails.0.at");
 });
