@@ -76,6 +76,8 @@ export function createApp({ services, log, statusPage }: AppOptions): (req: Inco
   app.use(notFound);
   app.use(errorAnswer(() => redis.status === "ready"));
   return (req, res) => {
+    // Neither a path nor an absolute URL ("*", "http://[bad/x"): Express's router would answer its HTML 404 page.
+    if (requestTarget(req.url ?? "") === null) return void logRequest(req, res, () => refuseTarget(res));
     const webhook = webhooks.match(req);
     if (!webhook) return void app(req, res);
     logRequest(req, res, () => void webhooks.serve(webhook, req, res, () => req.log ?? log));
@@ -87,16 +89,17 @@ export function createApp({ services, log, statusPage }: AppOptions): (req: Inco
  * accept). Express routes it by its path already; what we read of the URL ourselves (originalUrl, in the
  * logs) becomes its path and query (requestTarget). The webhooks' edge reads it the same way.
  */
-const absoluteFormTarget: RequestHandler = (req, res, next) => {
-  if (req.url.startsWith("/")) return next();
-  const target = requestTarget(req.url);
-  if (target === null) {
-    res.status(400).json({ error: "the request target must be a path such as /healthz" });
-    return;
-  }
-  req.originalUrl = target;
+const absoluteFormTarget: RequestHandler = (req, _res, next) => {
+  // A target that is neither was refused before Express (refuseTarget).
+  if (!req.url.startsWith("/")) req.originalUrl = requestTarget(req.url) ?? req.url;
   next();
 };
+
+function refuseTarget(res: ServerResponse): void {
+  const body = JSON.stringify({ error: "the request target must be a path such as /healthz" });
+  res.writeHead(400, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
 
 const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: `not found: ${req.method} ${req.path}` });

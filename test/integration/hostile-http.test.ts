@@ -136,6 +136,15 @@ describe("requests that used to answer 500 with a stack trace", () => {
     expect(await rawHttp("GET http://x/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it("answers a target that is neither a path nor a URL with a 400 in JSON, not Express's HTML 404 page", async () => {
+    for (const target of ["http://[bad/voice/incoming", "http://[bad/healthz", "*"]) {
+      const answer = await rawHttp(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      expect(answer, target).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer, target).toContain('{"error":"the request target must be a path such as /healthz"}');
+      expect(answer, target).not.toContain("<html");
+    }
+  });
+
   it("answers a signed webhook whose URL was typed with a trailing slash or in capitals, as Express's router did", async () => {
     for (const path of ["/voice/incoming/", "/VOICE/Incoming"]) {
       const params = { AccountSid: ACCOUNT_SID, CallSid: newCallSid(), From: "+15557770043", To: LINE_NUMBER, CallStatus: "ringing" };
