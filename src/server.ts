@@ -28,11 +28,22 @@ export interface StartOptions {
   workers: boolean;
   statusPage?: StatusPage;
   now?: () => Date;
+  /** How long `stop` waits for requests in progress before it closes their connections (default STOP_GRACE_MS). */
+  stopGraceMs?: number;
 }
+
+/**
+ * Longer than any answer of ours takes (a webhook answers within a second or two even with Redis away, and
+ * Twilio gives up after 15 s): what is still open after it is a client that stopped sending, and a stop (a
+ * deploy, a restart) must not wait on it.
+ */
+export const STOP_GRACE_MS = 10_000;
 
 /** Starts the HTTP server and, when asked, the follow-up workers in the same process. Port 0 picks a free port. */
 export async function startLine(options: StartOptions): Promise<RunningLine> {
-  const server = createServer();
+  // A client that sends part of a request and stops holds its socket only this long (Node's default: 5 minutes
+  // for the request). The largest body we take, an inbound email of INBOUND_MAX_BYTES, fits in a minute.
+  const server = createServer({ headersTimeout: 15_000, requestTimeout: 60_000 });
   server.listen(options.port, options.host ?? "0.0.0.0");
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -76,7 +87,11 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
       // Stop taking calls and mail first, then let workers finish what they hold, then drop the queues.
       await Promise.all([
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? STOP_GRACE_MS);
+          server.close(() => {
+            clearTimeout(grace);
+            resolve();
+          });
           server.closeIdleConnections();
         }),
         smtp?.close(),

@@ -59,6 +59,7 @@ export async function startTestLine(
     publicIsLocal?: boolean;
     /** The line's clock (calls' start times, grouping windows, incident ids; schedules resolve at a call's arrival), for tests that move time on. */
     now?: () => Date;
+    stopGraceMs?: number;
   } = {},
 ): Promise<TestLine> {
   const prefix = options.prefix ?? uniquePrefix(name);
@@ -77,6 +78,7 @@ export async function startTestLine(
     statusPage: options.statusPage,
     workers: options.workers ?? false,
     now: options.now,
+    stopGraceMs: options.stopGraceMs,
   });
   return {
     line,

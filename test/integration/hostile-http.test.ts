@@ -248,3 +248,21 @@ describe("a signed webhook with a bad field", () => {
     expect(JSON.parse(answer.body)).toEqual({ field, error: `invalid webhook parameter ${field}: ${problem}` });
   });
 });
+
+describe("stopping", () => {
+  it("stops within its grace while a client that sent part of a webhook and went quiet holds a connection", async () => {
+    const own = await startTestLine("hostile-stop", { stopGraceMs: 300 });
+    const socket = connect(Number(new URL(own.line.url).port), "127.0.0.1");
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write("POST /voice/incoming HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nCallSid=CA");
+    await waitFor(async () => (await new Promise<number>((resolve) => own.line.server.getConnections((_e, n) => resolve(n)))) === 1 || null, "the quiet client's connection", 2000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    await own.stop();
+    // Node's own limit would have held the stop for the request timeout (minutes).
+    expect(performance.now() - started).toBeLessThan(2000);
+    await closed;
+  });
+});
