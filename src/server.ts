@@ -78,6 +78,7 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   }
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   void warnAboutSchedule(services, options.log);
+  void indexPartners(services.search, options.redis, options.log);
   return {
     ...services,
     server,
@@ -100,6 +101,18 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
       await services.close();
     },
   };
+}
+
+/** Once per Redis, in the background: incidents raised before partners had indexes of their own go into them. */
+async function indexPartners(search: Services["search"], redis: Redis, log: Logger): Promise<void> {
+  try {
+    const done = await search.indexPartners();
+    if (done) log.info(done, "incidents: partner indexes built from the incidents already stored");
+  } catch (err) {
+    // Searches by partner walk every incident meanwhile: slower, never wrong.
+    log.warn({ err }, "incidents: could not build the partner indexes (Redis unavailable?); will when Redis is back");
+    redis.once("ready", () => void indexPartners(search, redis, log));
+  }
 }
 
 /** At start-up: gaps in the next 14 days where a level has nobody, and numbers the line cannot dial. */

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { severitySchema, channelSchema } from "../call/mail.ts";
 import { outcomeSchema } from "../call/records.ts";
 import { caseSchema } from "../store/followup-state.ts";
-import type { RedisKeys } from "../store/redis.ts";
+import { RETENTION_SECONDS, type RedisKeys } from "../store/redis.ts";
 
 /**
  * What staff narrow the incident list by (the dashboard, its CSV, a partner's page): each field optional,
@@ -65,10 +65,52 @@ const FIELDS = ["id", "channel", "severity", "outcome", "callSid", "from", "part
  * page. (A full page whose look past its end ran into `maxScan` keeps its cursor: older ones may match.)
  */
 export class IncidentSearch {
+  /** Once seen complete, the partner indexes stay complete: every raise writes its partner's entry. */
+  private partnerIndexesComplete = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
   ) {}
+
+  /**
+   * The index a filter walks: a partner's own (index-partner.lua) once it holds every incident, so a partner
+   * with few incidents among many is found without looking at the others' (the cost must not grow with
+   * history); everyone's otherwise. The filter is still checked on each row, so either gives the same page.
+   */
+  private async indexFor(filter: IncidentFilter): Promise<string> {
+    if (!filter.partner) return this.keys.incidents();
+    this.partnerIndexesComplete ||= (await this.redis.exists(this.keys.partnerIndexComplete())) === 1;
+    return this.partnerIndexesComplete ? this.keys.partnerIncidents(filter.partner) : this.keys.incidents();
+  }
+
+  /**
+   * Puts every incident raised before the partner indexes existed into its partner's, once per Redis (then
+   * marks them complete); until then searches by partner walk everyone's index. Newest first by rank, so an
+   * incident raised meanwhile (indexed by its raise) only shifts the walk onto one already seen, and one
+   * trimmed away at the old end shifts nothing. Safe to run on several instances at once: ZADD is idempotent.
+   */
+  async indexPartners(): Promise<{ indexed: number } | null> {
+    if ((await this.redis.exists(this.keys.partnerIndexComplete())) === 1) return null;
+    let indexed = 0;
+    for (let offset = 0; ; offset += BATCH) {
+      const raw = await this.redis.zrevrange(this.keys.incidents(), offset, offset + BATCH - 1, "WITHSCORES");
+      const entries: Cursor[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+      const rows = await this.rows(entries.map((e) => e.id));
+      const writes = this.redis.pipeline();
+      rows.forEach((row, i) => {
+        if (!row?.partner) return;
+        writes.zadd(this.keys.partnerIncidents(row.partner), entries[i]!.score, row.id).expire(this.keys.partnerIncidents(row.partner), RETENTION_SECONDS);
+        indexed++;
+      });
+      if (writes.length) await writes.exec();
+      if (entries.length < BATCH) break;
+    }
+    await this.redis.set(this.keys.partnerIndexComplete(), new Date().toISOString());
+    this.partnerIndexesComplete = true;
+    return { indexed };
+  }
 
   async page(filter: IncidentFilter, { after = null, limit = 50, maxScan = 5000 }: { after?: Cursor | null; limit?: number; maxScan?: number } = {}): Promise<SearchPage> {
     const top = filter.to ? Date.parse(`${filter.to}T00:00:00Z`) + DAY_MS - 1 : Infinity;
@@ -77,13 +119,14 @@ export class IncidentSearch {
     // Members of one score come in reverse lexical order: those at the cursor's score and not below its id were shown.
     const shown = (score: number, id: string) => after !== null && score === after.score && id >= after.id;
     let offset = 0;
+    const index = await this.indexFor(filter);
     const ids: string[] = [];
     let scanned = 0;
     let last: Cursor | null = null;
     let shownLast: Cursor | null = null;
     for (;;) {
       if (scanned >= maxScan) return ids.length === limit ? { ids, next: shownLast, scanned, capped: false } : { ids, next: last, scanned, capped: true };
-      const raw = await this.redis.zrevrangebyscore(this.keys.incidents(), bound(max), bound(bottom), "WITHSCORES", "LIMIT", offset, BATCH);
+      const raw = await this.redis.zrevrangebyscore(index, bound(max), bound(bottom), "WITHSCORES", "LIMIT", offset, BATCH);
       const entries: Cursor[] = [];
       for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
       const fresh = entries.filter((e) => !shown(e.score, e.id));

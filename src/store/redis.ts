@@ -151,6 +151,9 @@ export function answersWithin(redis: Redis, ms: number): Promise<boolean> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Lua's string.lower: ASCII letters only, so a key built here and one built in a script are the same key. */
+const asciiLower = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+
 /** Every key the app writes, under one prefix, so tests and drills can share a Redis without meeting. */
 export function redisKeys(prefix: string) {
   return {
@@ -170,6 +173,10 @@ export function redisKeys(prefix: string) {
     drillReports: () => `${prefix}drill-reports`,
     incident: (id: string) => `${prefix}incident:${id}`,
     incidents: () => `${prefix}incidents`,
+    /** A partner's incidents by time raised, beside the main index (scripts/lib/index-partner.lua names it the same way). */
+    partnerIncidents: (name: string) => `${prefix}incidents:partner:${asciiLower(name)}`,
+    /** Set once every incident raised before the partner indexes existed is in them (IncidentSearch.indexPartners). */
+    partnerIndexComplete: () => `${prefix}incidents:partner-index-complete`,
     bull: () => `${prefix}bull`,
     /** An inbound message as stored (JSON), by the digest of its Message-ID; SET NX: one per Message-ID. */
     mail: (digest: string) => `${prefix}mail:${digest}`,

@@ -1,3 +1,4 @@
+-- @include lib/index-partner.lua
 -- The raise-once guard: a call's outcome, its incident and the timeline's "incident raised" entry in one
 -- atomic step, by the first writer only. A replayed webhook, or a spool replayed after an outage, finds the
 -- outcome set and stops. Needs append_once. Returns 1 when this raised the incident.
@@ -9,6 +10,8 @@ local function raise_once(call, timeline, incident, incidents, outcome, id, call
   redis.call('ZADD', incidents, atMs, id)
   -- The index forgets incidents whose hashes have expired.
   redis.call('ZREMRANGEBYSCORE', incidents, '-inf', atMs - retention * 1000)
+  local meta = redis.call('HGET', call, 'meta') or redis.call('HGET', call, 'meta:reconstructed')
+  index_partner(incidents, partner_name(meta, true), id, atMs, retention)
   append_once(call, timeline, 'incident', raisedEntry, retention)
   return 1
 end
