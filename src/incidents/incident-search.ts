@@ -3,7 +3,7 @@ import { z } from "zod";
 import { severitySchema, channelSchema } from "../call/mail.ts";
 import { outcomeSchema } from "../call/records.ts";
 import { caseSchema } from "../store/followup-state.ts";
-import { RETENTION_SECONDS, type RedisKeys } from "../store/redis.ts";
+import { asciiLower, RETENTION_SECONDS, type RedisKeys } from "../store/redis.ts";
 
 /**
  * What staff narrow the incident list by (the dashboard, its CSV, a partner's page): each field optional,
@@ -80,6 +80,9 @@ export class IncidentSearch {
    */
   private async indexFor(filter: IncidentFilter): Promise<string> {
     if (!filter.partner) return this.keys.incidents();
+    // A name typed with capitals outside ASCII ("ZÜRICH AG") names no index (Lua's string.lower folds ASCII
+    // only): the main index then, whose rows are matched in any case.
+    if (filter.partner.toLowerCase() !== asciiLower(filter.partner)) return this.keys.incidents();
     this.partnerIndexesComplete ||= (await this.redis.exists(this.keys.partnerIndexComplete())) === 1;
     return this.partnerIndexesComplete ? this.keys.partnerIncidents(filter.partner) : this.keys.incidents();
   }
