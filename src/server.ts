@@ -43,7 +43,8 @@ export const STOP_GRACE_MS = 10_000;
 export async function startLine(options: StartOptions): Promise<RunningLine> {
   // A client that sends part of a request and stops holds its socket only this long (Node's default: 5 minutes
   // for the request). The largest body we take, an inbound email of INBOUND_MAX_BYTES, fits in a minute.
-  const server = createServer({ headersTimeout: 15_000, requestTimeout: 60_000 });
+  // Node checks both every connectionsCheckingInterval (30 s by default): every 5 s instead.
+  const server = createServer({ headersTimeout: 15_000, requestTimeout: 60_000, connectionsCheckingInterval: 5_000 });
   server.listen(options.port, options.host ?? "0.0.0.0");
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -78,13 +79,14 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   }
   const workers = options.workers ? startServiceWorkers(services, options.log) : null;
   void warnAboutSchedule(services, options.log);
-  void indexPartners(services.search, options.redis, options.log);
+  const stopIndexing = indexPartners(services.search, options.log);
   return {
     ...services,
     server,
     url: `http://127.0.0.1:${port}`,
     smtp,
     async stop() {
+      stopIndexing();
       // Stop taking calls and mail first, then let workers finish what they hold, then drop the queues.
       await Promise.all([
         new Promise<void>((resolve) => {
@@ -103,16 +105,29 @@ export async function startLine(options: StartOptions): Promise<RunningLine> {
   };
 }
 
-/** Once per Redis, in the background: incidents raised before partners had indexes of their own go into them. */
-async function indexPartners(search: Services["search"], redis: Redis, log: Logger): Promise<void> {
-  try {
-    const done = await search.indexPartners();
-    if (done) log.info(done, "incidents: partner indexes built from the incidents already stored");
-  } catch (err) {
-    // Searches by partner walk every incident meanwhile: slower, never wrong.
-    log.warn({ err }, "incidents: could not build the partner indexes (Redis unavailable?); will when Redis is back");
-    redis.once("ready", () => void indexPartners(search, redis, log));
-  }
+/**
+ * In the background: incidents stored before partners had indexes of their own go into them (once per Redis),
+ * and those of the last hour again (see IncidentSearch.indexPartners). Tried again every 30 s until it
+ * succeeds; searches by partner walk every incident meanwhile, slower and never wrong. Returns a stop.
+ */
+function indexPartners(search: Services["search"], log: Logger): () => void {
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const attempt = async () => {
+    try {
+      const done = await search.indexPartners();
+      if (done.since === null) log.info({ indexed: done.indexed }, "incidents: partner indexes built from the incidents already stored");
+    } catch (err) {
+      if (stopped) return;
+      log.warn({ err }, "incidents: could not build the partner indexes (Redis unavailable?); trying again in 30 s");
+      retry = setTimeout(() => void attempt(), 30_000).unref();
+    }
+  };
+  void attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+  };
 }
 
 /** At start-up: gaps in the next 14 days where a level has nobody, and numbers the line cannot dial. */

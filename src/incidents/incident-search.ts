@@ -3,7 +3,7 @@ import { z } from "zod";
 import { severitySchema, channelSchema } from "../call/mail.ts";
 import { outcomeSchema } from "../call/records.ts";
 import { caseSchema } from "../store/followup-state.ts";
-import { asciiLower, RETENTION_SECONDS, type RedisKeys } from "../store/redis.ts";
+import { RETENTION_SECONDS, type RedisKeys } from "../store/redis.ts";
 
 /**
  * What staff narrow the incident list by (the dashboard, its CSV, a partner's page): each field optional,
@@ -53,6 +53,8 @@ export interface SearchPage {
 }
 
 const BATCH = 200;
+/** What each start-up indexes again: longer than a rolling deploy takes. */
+const RECENT_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const FIELDS = ["id", "channel", "severity", "outcome", "callSid", "from", "partner", "drill", "case:state"] as const;
 
@@ -80,39 +82,43 @@ export class IncidentSearch {
    */
   private async indexFor(filter: IncidentFilter): Promise<string> {
     if (!filter.partner) return this.keys.incidents();
-    // A name typed with capitals outside ASCII ("ZÜRICH AG") names no index (Lua's string.lower folds ASCII
-    // only): the main index then, whose rows are matched in any case.
-    if (filter.partner.toLowerCase() !== asciiLower(filter.partner)) return this.keys.incidents();
+    // Lua's string.lower folds ASCII letters only: a name with others ("ÖBB Infra" is indexed as "Öbb infra")
+    // may be typed in another case than its index's, so such a filter walks the main index, matched in any case.
+    if (!/^[\x00-\x7f]*$/.test(filter.partner)) return this.keys.incidents();
     this.partnerIndexesComplete ||= (await this.redis.exists(this.keys.partnerIndexComplete())) === 1;
     return this.partnerIndexesComplete ? this.keys.partnerIncidents(filter.partner) : this.keys.incidents();
   }
 
   /**
    * Puts every incident raised before the partner indexes existed into its partner's, once per Redis (then
-   * marks them complete); until then searches by partner walk everyone's index. Newest first by rank, so an
-   * incident raised meanwhile (indexed by its raise) only shifts the walk onto one already seen, and one
-   * trimmed away at the old end shifts nothing. Safe to run on several instances at once: ZADD is idempotent.
+   * marks them complete); until then searches by partner walk everyone's index. After that, each start-up
+   * indexes the incidents of the last RECENT_MS again: those an instance still on older code raised during a
+   * rolling deploy, after the first walk. Newest first by rank, so an incident raised meanwhile (indexed by
+   * its raise) only shifts the walk onto one already seen, and one trimmed away at the old end shifts nothing.
+   * Safe to run on several instances at once: ZADD is idempotent.
    */
-  async indexPartners(): Promise<{ indexed: number } | null> {
-    if ((await this.redis.exists(this.keys.partnerIndexComplete())) === 1) return null;
+  async indexPartners(now = Date.now()): Promise<{ indexed: number; since: number | null }> {
+    const complete = (await this.redis.exists(this.keys.partnerIndexComplete())) === 1;
+    const since = complete ? now - RECENT_MS : null;
     let indexed = 0;
     for (let offset = 0; ; offset += BATCH) {
       const raw = await this.redis.zrevrange(this.keys.incidents(), offset, offset + BATCH - 1, "WITHSCORES");
       const entries: Cursor[] = [];
       for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
-      const rows = await this.rows(entries.map((e) => e.id));
+      const wanted = since === null ? entries : entries.filter((e) => e.score >= since);
+      const rows = await this.rows(wanted.map((e) => e.id));
       const writes = this.redis.pipeline();
       rows.forEach((row, i) => {
         if (!row?.partner) return;
-        writes.zadd(this.keys.partnerIncidents(row.partner), entries[i]!.score, row.id).expire(this.keys.partnerIncidents(row.partner), RETENTION_SECONDS);
+        writes.zadd(this.keys.partnerIncidents(row.partner), wanted[i]!.score, row.id).expire(this.keys.partnerIncidents(row.partner), RETENTION_SECONDS);
         indexed++;
       });
       if (writes.length) await writes.exec();
-      if (entries.length < BATCH) break;
+      if (entries.length < BATCH || wanted.length < entries.length) break;
     }
-    await this.redis.set(this.keys.partnerIndexComplete(), new Date().toISOString());
+    if (!complete) await this.redis.set(this.keys.partnerIndexComplete(), new Date(now).toISOString());
     this.partnerIndexesComplete = true;
-    return { indexed };
+    return { indexed, since };
   }
 
   async page(filter: IncidentFilter, { after = null, limit = 50, maxScan = 5000 }: { after?: Cursor | null; limit?: number; maxScan?: number } = {}): Promise<SearchPage> {
@@ -158,8 +164,9 @@ export class IncidentSearch {
     const hashes = ((await pipeline.exec()) ?? []).map(([, value]) => value as (string | null)[] | null);
     const calls = hashes.map((h) => (h && h[1] !== "email" && h[4] ? h[4] : null));
     const metas = this.redis.pipeline();
-    for (const callSid of calls) if (callSid) metas.hget(this.keys.call(callSid), "meta");
-    const metaValues = ((await metas.exec()) ?? []).map(([, value]) => value as string | null);
+    // A session rebuilt from a later webhook keeps its meta apart (sessions.ts): the real one first, else that.
+    for (const callSid of calls) if (callSid) metas.hmget(this.keys.call(callSid), "meta", "meta:reconstructed");
+    const metaValues = ((await metas.exec()) ?? []).map(([, value]) => ((value as (string | null)[] | null) ?? []).find((json) => json !== null) ?? null);
     let m = 0;
     return hashes.map((h, i) => {
       if (!h?.[0]) return null;

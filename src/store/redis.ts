@@ -152,7 +152,7 @@ export function answersWithin(redis: Redis, ms: number): Promise<boolean> {
 }
 
 /** Lua's string.lower: ASCII letters only, so a key built here and one built in a script are the same key. */
-export const asciiLower = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+const asciiLower = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 
 /** Every key the app writes, under one prefix, so tests and drills can share a Redis without meeting. */
 export function redisKeys(prefix: string) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CONSOLE_TOKEN, DRILL_CALLER, startTestLine, TestCall, type TestLine } from "../helpers/line.ts";
+import { redisKeys } from "../../src/store/redis.ts";
 import { deliverMail } from "../helpers/mail.ts";
 
 let t: TestLine;
@@ -136,6 +137,22 @@ it("shows a mail drill's emails in its run: their incidents, failed checks and e
   expect(html).toContain("Subject: URGENT: checkout down");
   expect(html).toMatch(/<tr class="failed"><td>✘<\/td><td>engineers paged<\/td>/);
   expect(html).toContain("SMTP: 250 queued &lt;b&gt;bold&lt;/b&gt;");
+});
+
+it("shows a report stored before its emails part was checked, without the emails that do not fit", async () => {
+  const old = report(runIncident, runMail);
+  old.startedAt = "2026-11-01T03:00:00.000Z";
+  (old.scenarios[1]!.emails![0] as { at: unknown }).at = "ninety";
+  await t.redis.rpush(redisKeys(t.prefix).drillReports(), JSON.stringify(old));
+  const page = await get("/console/drills");
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  expect(html).toContain('<time datetime="2026-11-01T03:00:00.000Z">');
+  const link = [...html.matchAll(/<a href="(\/console\/drills\/[0-9a-f]{16}\/report)">Timeline report<\/a>/g)].at(-1)![1]!;
+  const drawn = await get(link);
+  expect(drawn.status).toBe(200);
+  expect(await drawn.text()).toContain("urgent mail pages");
+  await t.redis.rpop(redisKeys(t.prefix).drillReports());
 });
 
 it("refuses a published report whose emails part is malformed, naming the field", async () => {

@@ -11,12 +11,13 @@ import { deliverMail } from "../helpers/mail.ts";
 // A partner with incidents from both doors (a call, an urgent email) under many of other callers': their page
 // must find them without walking everyone's, however much history there is.
 const PARTNER = "+15557770001";
-const ZURICH = "+15557770002";
+const OBB = "+15557770002";
 const SUPPORT = "help@line.example";
 const OTHERS = 12;
 let t: TestLine;
 const acme: string[] = [];
-let zurich: string;
+let obb: string;
+let orphan: string;
 
 async function abandonedCall(from: string): Promise<string> {
   const c = new TestCall(t.twilio, from);
@@ -27,7 +28,7 @@ async function abandonedCall(from: string): Promise<string> {
 
 beforeAll(async () => {
   const partners = join(mkdtempSync(join(tmpdir(), "el-partner-index-")), "partners.json");
-  writeFileSync(partners, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test", domains: ["acme.test"] }, [ZURICH]: { name: "Zürich Clearing" } }));
+  writeFileSync(partners, JSON.stringify({ [PARTNER]: { name: "Acme Payments", email: "oncall@acme.test", domains: ["acme.test"] }, [OBB]: { name: "ÖBB Infra" } }));
   // No grouping: the partner's mail would otherwise page under its call's incident.
   t = await startTestLine("partner-index", { env: { PARTNERS_FILE: partners, INBOUND_SMTP_PORT: "0", SUPPORT_EMAIL: SUPPORT, MISUSE_GROUP_MINUTES: "0" } });
   // A new Redis has nothing to index: the start marks the partner indexes complete at once.
@@ -35,7 +36,13 @@ beforeAll(async () => {
   acme.push(await abandonedCall(PARTNER));
   const mail = await deliverMail(t, SUPPORT, { from: "ops@acme.test", subject: "URGENT: payouts failing", text: "Since 02:00 UTC." });
   acme.push(/\((INC-\d{8}-[0-9A-F]{8})\)/.exec(mail.response)![1]!);
-  zurich = await abandonedCall(ZURICH);
+  obb = await abandonedCall(OBB);
+  // A call whose first webhook left no session: its later webhooks rebuild one (meta:reconstructed).
+  const rebuilt = new TestCall(t.twilio, PARTNER);
+  await rebuilt.recorded(30);
+  await rebuilt.hungUp(60);
+  orphan = (await t.twilio.api(`/api/calls/${rebuilt.callSid}`)).json.incidentId;
+  acme.push(orphan);
   for (let i = 0; i < OTHERS; i++) await abandonedCall(`+1555888${String(i).padStart(4, "0")}`);
 }, 60_000);
 afterAll(async () => {
@@ -52,25 +59,45 @@ it("finds a partner's incidents, calls and mail, from the partner's own index: n
   for (const id of acme) expect(html).toContain(id);
 });
 
-it("finds a partner typed with capitals outside ASCII, which name no index, by walking everyone's", async () => {
-  expect((await t.line.search.page({ drill: "all", partner: "Zürich Clearing" })).ids).toEqual([zurich]);
-  const typed = await t.line.search.page({ drill: "all", partner: "ZÜRICH CLEARING" });
-  expect(typed.ids).toEqual([zurich]);
-  expect(typed.scanned).toBe(acme.length + 1 + OTHERS);
+it("finds a partner whose name has letters outside ASCII in any case, walking everyone's (Lua folds ASCII only)", async () => {
+  for (const typed of ["ÖBB Infra", "öbb infra", "ÖBB INFRA"]) {
+    const page = await t.line.search.page({ drill: "all", partner: typed });
+    expect(page.ids, typed).toEqual([obb]);
+    expect(page.scanned, typed).toBe(acme.length + 1 + OTHERS);
+  }
+});
+
+it("finds a call whose session was rebuilt from its later webhooks under its partner", async () => {
+  expect(orphan).toMatch(/^INC-/);
+  expect((await t.line.search.page({ drill: "all", partner: "Acme Payments" })).ids).toContain(orphan);
 });
 
 it("builds the partner indexes once from incidents stored before they existed; until then a search walks everyone's", async () => {
   const keys = redisKeys(t.prefix);
   // As a Redis written by a line without partner indexes holds it.
-  await t.redis.del(keys.partnerIncidents("Acme Payments"), keys.partnerIncidents("Zürich Clearing"), keys.partnerIndexComplete());
+  await t.redis.del(keys.partnerIncidents("Acme Payments"), keys.partnerIncidents("ÖBB Infra"), keys.partnerIndexComplete());
   const before = new IncidentSearch(t.redis, keys);
   const walked = await before.page({ drill: "all", partner: "Acme Payments" });
   expect(walked.ids).toEqual([...acme].reverse());
   expect(walked.scanned).toBe(acme.length + 1 + OTHERS);
 
-  expect(await before.indexPartners()).toEqual({ indexed: acme.length + 1 });
-  expect(await before.indexPartners()).toBeNull();
+  expect(await before.indexPartners()).toEqual({ indexed: acme.length + 1, since: null });
   const page = await before.page({ drill: "all", partner: "Acme Payments" });
   expect(page.ids).toEqual([...acme].reverse());
   expect(page.scanned).toBe(acme.length);
+});
+
+it("indexes the last hour again at each start-up: what an instance on older code raised during a rolling deploy", async () => {
+  const keys = redisKeys(t.prefix);
+  // Raised by such an instance: in the main index only.
+  await t.redis.zrem(keys.partnerIncidents("Acme Payments"), acme[0]!);
+  const search = new IncidentSearch(t.redis, keys);
+  expect((await search.page({ drill: "all", partner: "Acme Payments" })).ids).not.toContain(acme[0]);
+  const again = await search.indexPartners();
+  expect(again.since).not.toBeNull();
+  expect((await search.page({ drill: "all", partner: "Acme Payments" })).ids).toEqual([...acme].reverse());
+  // Older than the hour: left as it is (the first walk indexed it).
+  await t.redis.zrem(keys.partnerIncidents("Acme Payments"), acme[0]!);
+  await search.indexPartners(Date.now() + 2 * 3_600_000);
+  expect((await search.page({ drill: "all", partner: "Acme Payments" })).ids).not.toContain(acme[0]);
 });

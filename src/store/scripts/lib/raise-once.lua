@@ -10,8 +10,8 @@ local function raise_once(call, timeline, incident, incidents, outcome, id, call
   redis.call('ZADD', incidents, atMs, id)
   -- The index forgets incidents whose hashes have expired.
   redis.call('ZREMRANGEBYSCORE', incidents, '-inf', atMs - retention * 1000)
+  append_once(call, timeline, 'incident', raisedEntry, retention)
   local meta = redis.call('HGET', call, 'meta') or redis.call('HGET', call, 'meta:reconstructed')
   index_partner(incidents, partner_name(meta, true), id, atMs, retention)
-  append_once(call, timeline, 'incident', raisedEntry, retention)
   return 1
 end
