@@ -13,14 +13,27 @@ type ReportEmail = NonNullable<ReportScenario["emails"]>[number];
 /** A scenario's calls, then its emails: each raised or joined an incident and was checked. */
 const partsOf = (s: ReportScenario): { incidentId: string | null; checks: ReportCall["checks"] }[] => [...s.calls, ...(s.emails ?? [])];
 
-const incidentLink = (id: string | null) => (id ? html`<a href="/console/incidents/${id}">${id}</a>` : html`<span class="muted">no incident</span>`);
+const incidentLink = (id: string | null, linked = true) => (!id ? html`<span class="muted">no incident</span>` : linked ? html`<a href="/console/incidents/${id}">${id}</a>` : html`<code>${id}</code>`);
+
+/**
+ * Whether a run drove this line (its target is this line's PUBLIC_BASE_URL): only then are its incidents here
+ * to link to. A local drill's ("a line started in-process") and another line's are named, not linked.
+ */
+const droveThisLine = (target: string, here: string): boolean => {
+  try {
+    return new URL(target).origin === new URL(here).origin;
+  } catch {
+    return false;
+  }
+};
+const elsewhere = (r: StoredDrillReport) => html` · its incidents are on ${r.target}, not on this line`;
 const mark = (ok: boolean | null | undefined, skipped?: unknown) => (skipped ? "–" : ok ? "✔" : "✘");
 
 /**
  * Drill results: each published run (with links to the incidents its calls raised and to its timeline
  * report), and partner drills: calls from DRILL_CALLERS outside any run, which test the line just as well.
  */
-export function drillsPage(view: { reports: { id: string; report: StoredDrillReport }[]; partnerDrills: IncidentView[] }, csrf: string, error?: string): string {
+export function drillsPage(view: { reports: { id: string; report: StoredDrillReport }[]; partnerDrills: IncidentView[]; here: string }, csrf: string, error?: string): string {
   const inRuns = new Set(view.reports.flatMap(({ report }) => report.scenarios.flatMap((s) => partsOf(s).map((part) => part.incidentId))));
   const partnerDrills = view.partnerDrills.filter((i) => !inRuns.has(i.id));
   return layout(
@@ -29,9 +42,12 @@ export function drillsPage(view: { reports: { id: string; report: StoredDrillRep
 ${error ? html`<p class="error">${error}</p>` : ""}
 ${view.reports.length
       ? view.reports.map(
-          ({ id, report: r }) => html`<article class="drill ${r.passed ? "passed" : "failed"}"><h2>${mark(r.passed)} ${when(r.startedAt)} against ${r.target}</h2>
-<p><a href="/console/drills/${id}/report">Timeline report</a> · ${r.scenarios.length} scenario(s), ${duration(r.realMs / 1000)}</p>
-<ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${mark(s.passed, s.skipped)} ${s.name} <code>${s.file}</code>${partsOf(s).length ? html` — incidents: ${partsOf(s).map((part, i) => html`${i ? ", " : ""}${incidentLink(part.incidentId)}`)}` : ""}${partsOf(s).flatMap((part) => part.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`,
+          ({ id, report: r }) => {
+            const here = droveThisLine(r.target, view.here);
+            return html`<article class="drill ${r.passed ? "passed" : "failed"}"><h2>${mark(r.passed)} ${when(r.startedAt)} against ${r.target}</h2>
+<p><a href="/console/drills/${id}/report">Timeline report</a> · ${r.scenarios.length} scenario(s), ${duration(r.realMs / 1000)}${here ? "" : elsewhere(r)}</p>
+<ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${mark(s.passed, s.skipped)} ${s.name} <code>${s.file}</code>${partsOf(s).length ? html` — incidents: ${partsOf(s).map((part, i) => html`${i ? ", " : ""}${incidentLink(part.incidentId, here)}`)}` : ""}${partsOf(s).flatMap((part) => part.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`;
+          },
         )
       : html`<p>No drill results yet.</p>`}
 <h2>Partner drills</h2>
@@ -98,26 +114,27 @@ function checksTable(checks: ReportCall["checks"]): Html {
 }
 
 /** One of a mail drill's emails: who sent what, when on the scenario's clock, the incident, the checks, what happened. */
-function emailArticle(e: ReportEmail): Html {
-  return html`<article class="report-email"><h3>${mark(e.passed)} Email from ${e.from} at ${e.at.toFixed(0)} s — ${incidentLink(e.incidentId)}</h3>
+function emailArticle(e: ReportEmail, here: boolean): Html {
+  return html`<article class="report-email"><h3>${mark(e.passed)} Email from ${e.from} at ${e.at.toFixed(0)} s — ${incidentLink(e.incidentId, here)}</h3>
 <p>Subject: ${e.subject}</p>
 ${checksTable(e.checks)}
 ${e.events?.length ? html`<details><summary>${e.events.length} events</summary><table class="events"><tbody>${e.events.map((event) => html`<tr><td>${event.at.toFixed(1)} s</td><td>${event.text}</td></tr>`)}</tbody></table></details>` : ""}</article>`;
 }
 
 /** A drill run's HTML timeline report, drawn by the console from the stored JSON (the console never imports the simulator). */
-export function drillReportPage(id: string, r: StoredDrillReport, csrf: string): string {
+export function drillReportPage(id: string, r: StoredDrillReport, csrf: string, thisLine: string): string {
+  const here = droveThisLine(r.target, thisLine);
   return layout(
     `Drill ${r.startedAt}`,
     html`<h1>${mark(r.passed)} Drill of ${when(r.startedAt)} against ${r.target}</h1>
-<p><a href="/console/drills">← All drills</a> · report <code>${id}</code> · ${duration(r.realMs / 1000)} of real time</p>
+<p><a href="/console/drills">← All drills</a> · report <code>${id}</code> · ${duration(r.realMs / 1000)} of real time${here ? "" : elsewhere(r)}</p>
 ${r.scenarios.map(
   (s) => html`<section class="scenario ${s.passed ? "passed" : "failed"}"><h2>${mark(s.passed, s.skipped)} ${s.name} <small><code>${s.file}</code></small></h2>${s.skipped ? html`<p>Skipped: ${s.skipped}</p>` : ""}
 ${s.calls.map(
-  (c) => html`<article class="report-call"><h3>${mark(c.passed)} Call from ${c.caller} — ${incidentLink(c.incidentId)}</h3>${callBar(c)}
+  (c) => html`<article class="report-call"><h3>${mark(c.passed)} Call from ${c.caller} — ${incidentLink(c.incidentId, here)}</h3>${callBar(c)}
 ${checksTable(c.checks)}
 ${c.events?.length ? html`<details><summary>${c.events.length} events</summary><table class="events"><tbody>${c.events.map((e) => html`<tr><td>${e.t.toFixed(1)} s</td><td>${e.party}</td><td>${e.kind}</td><td>${e.text}</td></tr>`)}</tbody></table></details>` : ""}</article>`,
-)}${(s.emails ?? []).map(emailArticle)}</section>`,
+)}${(s.emails ?? []).map((e) => emailArticle(e, here))}</section>`,
 )}`,
     { csrf },
   );

@@ -5,6 +5,7 @@ import express, { Router, type RequestHandler, type Response } from "express";
 import helmet from "helmet";
 import { ZodError } from "zod";
 import type { Redis } from "ioredis";
+import type { Config } from "../config.ts";
 import type { CaseDesk } from "../followup/cases.ts";
 import type { IncidentViews } from "../followup/incident-view.ts";
 import type { PagingStatus } from "../followup/paging.ts";
@@ -64,6 +65,8 @@ const withoutWebFonts: RequestHandler = (_req, res, next) => {
 const zodMessage = (error: ZodError) => error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ");
 
 export interface ConsoleDeps extends IncidentRoutesDeps, PartnerPageDeps {
+  /** PUBLIC_BASE_URL too: a drill run that drove this line links its incidents (drill-pages.ts). */
+  config: PartnerPageDeps["config"] & Pick<Config, "PUBLIC_BASE_URL">;
   incidents: Incidents;
   views: IncidentViews;
   sessions: CallSessions;
@@ -157,7 +160,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   const drillsView = async () => {
     const [entries, found] = await Promise.all([reports.entries(), deps.search.page({ drill: "only" }, { limit: 30 })]);
     const views = await Promise.all(found.ids.map((id) => deps.views.get(id)));
-    return { reports: entries, partnerDrills: views.filter((v) => v !== null) };
+    return { reports: entries, partnerDrills: views.filter((v) => v !== null), here: deps.config.PUBLIC_BASE_URL };
   };
   router.get("/drills", async (_req, res) => {
     res.type("html").send(drillsPage(await drillsView(), csrf(res)));
@@ -168,7 +171,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       res.status(404).type("html").send(layout("Not found", html`<h1>No drill report ${req.params.id}</h1><p>Only the newest 50 are kept.</p>`, { csrf: csrf(res) }));
       return;
     }
-    res.type("html").send(drillReportPage(req.params.id, report, csrf(res)));
+    res.type("html").send(drillReportPage(req.params.id, report, csrf(res), deps.config.PUBLIC_BASE_URL));
   });
   router.post("/drills", async (req, res) => {
     let parsed;

@@ -37,7 +37,8 @@ async function drillCall(): Promise<string> {
 /** A report as `emergency-line drill --report json` writes it, naming the incident its call raised. */
 const report = (incidentId: string, emailIncidentId: string) => ({
   startedAt: "2026-12-07T03:00:00.000Z",
-  target: "http://line.test",
+  // Published from a drill that drove this line (--target its PUBLIC_BASE_URL): its incidents are here.
+  target: t.publicBase,
   realMs: 4200,
   passed: false,
   scenarios: [
@@ -137,6 +138,23 @@ it("shows a mail drill's emails in its run: their incidents, failed checks and e
   expect(html).toContain("Subject: URGENT: checkout down");
   expect(html).toMatch(/<tr class="failed"><td>✘<\/td><td>engineers paged<\/td>/);
   expect(html).toContain("SMTP: 250 queued &lt;b&gt;bold&lt;/b&gt;");
+});
+
+it("names, without linking, the incidents of a run that drove another line (a local drill's own)", async () => {
+  const local = { ...report(runIncident, runMail), target: "a line started in-process", startedAt: "2026-12-05T03:00:00.000Z" };
+  const published = await fetch(`${t.line.url}/api/drill-reports`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(local) });
+  expect(published.status).toBe(201);
+  const page = await (await get("/console/drills")).text();
+  const run = page.slice(page.indexOf('<time datetime="2026-12-05T03:00:00.000Z">'));
+  const article = run.slice(0, run.indexOf("</article>"));
+  expect(article).toContain("its incidents are on a line started in-process, not on this line");
+  expect(article).toContain(`incidents: <code>${runIncident}</code>`);
+  expect(article).not.toContain("/console/incidents/");
+  const link = /<a href="(\/console\/drills\/[0-9a-f]{16}\/report)">Timeline report<\/a>/.exec(page)![1]!;
+  const drawn = await (await get(link)).text();
+  expect(drawn).toContain(`Call from ${DRILL_CALLER} — <code>${runIncident}</code>`);
+  expect(drawn).toContain(`Email from ${DRILL_SENDER} at 90 s — <code>${runMail}</code>`);
+  await t.redis.lpop(redisKeys(t.prefix).drillReports());
 });
 
 it("shows a report stored before its emails part was checked, without the emails that do not fit", async () => {
