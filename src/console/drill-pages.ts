@@ -46,7 +46,7 @@ ${view.reports.length
             const here = droveThisLine(r.target, view.here);
             return html`<article class="drill ${r.passed ? "passed" : "failed"}"><h2>${mark(r.passed)} ${when(r.startedAt)} against ${r.target}</h2>
 <p><a href="/console/drills/${id}/report">Timeline report</a> · ${r.scenarios.length} scenario(s), ${duration(r.realMs / 1000)}${here ? "" : elsewhere(r)}</p>
-<ul>${r.scenarios.map((s) => html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${mark(s.passed, s.skipped)} ${s.name} <code>${s.file}</code>${partsOf(s).length ? html` — incidents: ${partsOf(s).map((part, i) => html`${i ? ", " : ""}${incidentLink(part.incidentId, here)}`)}` : ""}${partsOf(s).flatMap((part) => part.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`)}</ul></article>`;
+<ul>${r.scenarios.map((s) => scenarioItem(s, here))}</ul></article>`;
           },
         )
       : html`<p>No drill results yet.</p>`}
@@ -111,6 +111,12 @@ function callBar(call: ReportCall): Html {
 
 function checksTable(checks: ReportCall["checks"]): Html {
   return html`<table class="checks"><thead><tr><th></th><th>Check</th><th>Expected</th><th>Saw</th></tr></thead><tbody>${checks.map((k) => html`<tr class="${k.ok === false ? "failed" : ""}"><td>${k.ok === null ? "–" : mark(k.ok)}</td><td>${k.name}</td><td>${k.expected}</td><td>${k.actual}</td></tr>`)}</tbody></table>`;
+}
+
+/** A run's scenario in the list: how it went, its incidents (linked when `here`), the checks that failed. */
+function scenarioItem(s: ReportScenario, here: boolean): Html {
+  const parts = partsOf(s);
+  return html`<li class="${s.skipped ? "skipped" : s.passed ? "passed" : "failed"}">${mark(s.passed, s.skipped)} ${s.name} <code>${s.file}</code>${parts.length ? html` — incidents: ${parts.map((part, i) => html`${i ? ", " : ""}${incidentLink(part.incidentId, here)}`)}` : ""}${parts.flatMap((part) => part.checks.filter((k) => k.ok === false).map((k) => html`<br>✘ ${k.name}: expected ${k.expected}, saw ${k.actual}`))}</li>`;
 }
 
 /** One of a mail drill's emails: who sent what, when on the scenario's clock, the incident, the checks, what happened. */

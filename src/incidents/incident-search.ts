@@ -102,9 +102,7 @@ export class IncidentSearch {
     const since = complete ? now - RECENT_MS : null;
     let indexed = 0;
     for (let offset = 0; ; offset += BATCH) {
-      const raw = await this.redis.zrevrange(this.keys.incidents(), offset, offset + BATCH - 1, "WITHSCORES");
-      const entries: Cursor[] = [];
-      for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+      const entries = withScores(await this.redis.zrevrange(this.keys.incidents(), offset, offset + BATCH - 1, "WITHSCORES"));
       const wanted = since === null ? entries : entries.filter((e) => e.score >= since);
       const rows = await this.rows(wanted.map((e) => e.id));
       const writes = this.redis.pipeline();
@@ -135,9 +133,7 @@ export class IncidentSearch {
     let shownLast: Cursor | null = null;
     for (;;) {
       if (scanned >= maxScan) return ids.length === limit ? { ids, next: shownLast, scanned, capped: false } : { ids, next: last, scanned, capped: true };
-      const raw = await this.redis.zrevrangebyscore(index, bound(max), bound(bottom), "WITHSCORES", "LIMIT", offset, BATCH);
-      const entries: Cursor[] = [];
-      for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+      const entries = withScores(await this.redis.zrevrangebyscore(index, bound(max), bound(bottom), "WITHSCORES", "LIMIT", offset, BATCH));
       const fresh = entries.filter((e) => !shown(e.score, e.id));
       const rows = await this.rows(fresh.map((e) => e.id));
       for (const [i, entry] of fresh.entries()) {
@@ -178,6 +174,13 @@ export class IncidentSearch {
       return { ...base, door: "phone", drill: meta?.drill ?? false, caller: meta?.from ?? "", partner: meta?.partner?.name ?? null };
     });
   }
+}
+
+/** A WITHSCORES reply (id, score, id, score…) as entries. */
+function withScores(raw: string[]): Cursor[] {
+  const entries: Cursor[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+  return entries;
 }
 
 const bound = (ms: number) => (ms === Infinity ? "+inf" : ms === -Infinity ? "-inf" : String(ms));

@@ -49,6 +49,30 @@ export function connect(target: RedisTarget, options: RedisOptions, clusterOptio
   }
 }
 
+/** How long a record waits for a replica each time, and how many times it is written. */
+const REPLICATION_WAIT_MS = 1000;
+const REPLICATION_TRIES = 5;
+
+/**
+ * Writes a first-wins record that must outlive a failover: a send's record, which is what stops a retried job
+ * sending again. Behind Sentinel a failover promotes a replica that may not hold the last writes the old
+ * master acknowledged (the job's completion is lost with them), so the record is written again until a
+ * replica has it (WAIT), a few times at most; where it survived, writing it again changes nothing. A single
+ * Redis has no replica to wait for; on Cluster, WAIT goes to no particular master: neither waits. Returns
+ * whether any of the writes was the first.
+ */
+export async function recordDurably(redis: Redis, write: () => Promise<boolean>): Promise<boolean> {
+  let first = await write();
+  for (let tries = 1; tries < REPLICATION_TRIES && !(await replicated(redis)); tries++) first = (await write()) || first;
+  return first;
+}
+
+async function replicated(redis: Redis): Promise<boolean> {
+  if (!redis.options?.sentinels?.length) return true;
+  const replicas = await redis.call("WAIT", 1, REPLICATION_WAIT_MS).catch(() => 0);
+  return Number(replicas) >= 1;
+}
+
 export function isCluster(redis: Redis): boolean {
   return (redis as { isCluster?: boolean }).isCluster === true;
 }

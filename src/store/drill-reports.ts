@@ -3,7 +3,6 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { RedisKeys } from "./redis.ts";
 
-/** What the console keeps of a drill's JSON report (`emergency-line drill --report json`). */
 const checkSchema = z.object({ name: z.string(), ok: z.boolean().nullable(), expected: z.string(), actual: z.string() });
 
 /** One of a scenario's emails as the drill delivered it: the incident it raised or joined, and its checks. */
@@ -19,6 +18,7 @@ const reportEmailSchema = z.looseObject({
   events: z.array(z.looseObject({ at: z.number(), text: z.string() })).optional().catch(undefined),
 });
 
+/** What the console keeps of a drill's JSON report (`emergency-line drill --report json`). */
 export const drillReportSchema = z.looseObject({
   startedAt: z.iso.datetime(),
   target: z.string(),

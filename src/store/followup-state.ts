@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { recordDurably } from "./connect.ts";
 import type { RedisKeys } from "./redis.ts";
 import { withScripts } from "./scripts.ts";
 
@@ -79,12 +80,7 @@ export class FollowupState {
     const sentAt = String(fields.sentAt ?? new Date().toISOString());
     const rest = prefixed(step, { ...fields, state: "sent" });
     delete rest[`${step}:sentAt`];
-    const record = () => this.redis.setOnce(this.keys.incident(incidentId), `${step}:sentAt`, sentAt, ...Object.entries(rest).flat());
-    let first = (await record()) === 1;
-    // Behind Sentinel a record no replica holds may be lost to a failover under way: it is written again
-    // (first-wins: where it survived, that changes nothing) until a replica has it, a few times at most.
-    for (let tries = 1; tries < REPLICATION_TRIES && !(await replicated(this.redis)); tries++) first = (await record()) === 1 || first;
-    return first;
+    return recordDurably(this.redis, async () => (await this.redis.setOnce(this.keys.incident(incidentId), `${step}:sentAt`, sentAt, ...Object.entries(rest).flat())) === 1);
   }
 
   /**
@@ -114,20 +110,4 @@ export class FollowupState {
 
 function prefixed(section: string, fields: Record<string, string | number>): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [`${section}:${key}`, String(value)]));
-}
-
-/** How long a send's record waits for a replica each time, and how many times it is written. */
-const REPLICATION_WAIT_MS = 1000;
-const REPLICATION_TRIES = 5;
-
-/**
- * Behind Sentinel, a failover promotes a replica that may not yet hold the last writes the old master
- * acknowledged. A send's record is what stops a retried job sending again (the job's completion is lost
- * with it), so it must reach a replica (WAIT) before the job is done. A single Redis has no replica to wait
- * for; on Cluster, WAIT goes to no particular master: both count as replicated.
- */
-async function replicated(redis: Redis): Promise<boolean> {
-  if (!redis.options?.sentinels?.length) return true;
-  const replicas = await redis.call("WAIT", 1, REPLICATION_WAIT_MS).catch(() => 0);
-  return Number(replicas) >= 1;
 }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { inboundMailSchema, threadMessageSchema, type InboundMail, type ThreadMessage } from "../call/mail.ts";
+import { recordDurably } from "./connect.ts";
 import { RETENTION_SECONDS, type RedisKeys } from "./redis.ts";
 import { withScripts } from "./scripts.ts";
 
@@ -59,12 +60,14 @@ export class MailStore {
     return this.redis.hget(this.keys.threadSent(incidentId), messageId);
   }
 
-  /** Records a send once: the first writer wins. */
+  /** Records a send once: the first writer wins; durable through a failover (recordDurably). */
   async markSent(incidentId: string, messageId: string, at: string): Promise<boolean> {
     const key = this.keys.threadSent(incidentId);
-    const first = await this.redis.hsetnx(key, messageId, at);
-    await this.redis.expire(key, RETENTION_SECONDS);
-    return first === 1;
+    return recordDurably(this.redis, async () => {
+      const first = await this.redis.hsetnx(key, messageId, at);
+      await this.redis.expire(key, RETENTION_SECONDS);
+      return first === 1;
+    });
   }
 
   /** The open urgent incident of a sender (a partner, else an address), if one was recorded. */
