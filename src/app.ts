@@ -8,7 +8,7 @@ import { inboundMailRoutes } from "./email/http.ts";
 import { staffApiGate } from "./console/staff/console.ts";
 import { requestTarget } from "./line/edge.ts";
 import { lineWebhooks } from "./line/router.ts";
-import { requestLog } from "./request-log.ts";
+import { requestLog, requestLogger } from "./request-log.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
 
@@ -80,7 +80,7 @@ export function createApp({ services, log, statusPage }: AppOptions): (req: Inco
     if (requestTarget(req.url ?? "") === null) return void logRequest(req, res, () => refuseTarget(res));
     const webhook = webhooks.match(req);
     if (!webhook) return void app(req, res);
-    logRequest(req, res, () => void webhooks.serve(webhook, req, res, () => req.log ?? log));
+    logRequest(req, res, () => void webhooks.serve(webhook, req, res, () => requestLogger(req) ?? log));
   };
 }
 

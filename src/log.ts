@@ -116,8 +116,10 @@ declare module "node:http" {
   interface IncomingMessage {
     /** Twilio's idempotency token, the caller's x-request-id, or a new UUID: on every line about this request. */
     id?: string;
-    /** The app's logger with `reqId` bound, made on first use (most requests never log anything of their own). */
-    log?: Logger;
+    /** The app's logger, for requestLogger (request-log.ts) to bind `reqId` to when a line about the request is logged. */
+    appLog?: Logger;
+    /** That logger with `reqId` bound, once made. */
+    boundLog?: Logger;
   }
   interface ServerResponse {
     /** An error our error handler answered 500 for, kept for the request's line. */

@@ -4,12 +4,26 @@ import type { Logger } from "pino";
 import { httpSerializers } from "./log.ts";
 
 /**
+ * The request's logger, with its `reqId` bound: made on first use (most requests never log anything of their
+ * own), from the app's logger the request log left on the request. Undefined for a request that did not pass
+ * through the request log.
+ */
+export function requestLogger(req: IncomingMessage): Logger | undefined {
+  return (req.boundLog ??= req.appLog?.child({ reqId: req.id }));
+}
+
+/**
  * One line per request when its answer has gone out (or the client went away): method, path without the
  * query, the status code, the response time, and our error for a 500 (httpSerializers: nothing else of the
  * request is read). It replaced pino-http, which built a child logger and serialised every request even
  * with its level off: on the webhooks' hot path that was a tenth of the throughput (issue 15). Here a
  * request whose line's level is off costs one listener and a clock read; the child logger is made only when
- * a handler asks for `req.log`.
+ * a handler asks for it (requestLogger).
+ *
+ * What it hangs on the request are plain fields, never a getter defined per request: each such accessor
+ * gave the request's object a map of its own, and the maps' transition tree, old and never collected by a
+ * scavenge, kept every request's objects alive through two of them. Promoted by the megabyte, they filled
+ * the old space and brought a mark-compact every few seconds: the webhooks' latency tail (README "Benchmark").
  */
 export function requestLog(log: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
@@ -17,8 +31,7 @@ export function requestLog(log: Logger): (req: IncomingMessage, res: ServerRespo
     const header = req.headers["i-twilio-idempotency-token"] ?? req.headers["x-request-id"];
     const id = typeof header === "string" && header.length > 0 ? header.slice(0, 200) : randomUUID();
     req.id = id;
-    let child: Logger | undefined;
-    Object.defineProperty(req, "log", { get: () => (child ??= log.child({ reqId: id })), configurable: true });
+    req.appLog = log;
     res.once("close", () => {
       const aborted = !res.writableFinished;
       const level = res.err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 || aborted ? "warn" : "info";

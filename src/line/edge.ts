@@ -60,7 +60,7 @@ export function webhookEdge({ webhooks, checkSignature, metrics, limits }: EdgeO
         } else {
           const refusal = checkSignature(req.headers["x-twilio-signature"], url, form.fields);
           const query = url.length > requestedPath.length ? fieldsOf(url.slice(requestedPath.length + 1)) : {};
-          answer = refusal ? { status: 403, contentType: "text/plain; charset=utf-8", body: refusal } : await webhook({ path, url, query, body: form.fields, get log() { return log(); } });
+          answer = refusal ? { status: 403, contentType: "text/plain; charset=utf-8", body: refusal } : await webhook({ path, url, query, body: form.fields, log });
         }
       } catch (error) {
         // A bug of ours (a webhook's own failures answer fallback TwiML): logged with the request's line.

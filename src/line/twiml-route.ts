@@ -28,8 +28,8 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
   body: B;
   query?: Q;
   deadline?: WebhookDeadline;
-  /** `request.log` is the request's logger (its lines carry the request id), made when first asked for. */
-  answer: (params: z.infer<B> & z.infer<Q>, request: { readonly log: Logger }) => Promise<string>;
+  /** `request.log()` is the request's logger (its lines carry the request id), made when first asked for. */
+  answer: (params: z.infer<B> & z.infer<Q>, request: { readonly log: () => Logger }) => Promise<string>;
   fallback: (params: z.infer<B> & z.infer<Q>) => string;
 }): TwimlWebhook {
   type Params = z.infer<B> & z.infer<Q>;
@@ -52,13 +52,13 @@ export function twimlRoute<B extends z.ZodType<object>, Q extends z.ZodType<obje
     try {
       const answered = await withDeadline(answering, options.deadline?.ms);
       if (answered === TIMED_OUT) {
-        answering.catch((err: unknown) => req.log.error({ err, path: req.path }, "webhook failed after its deadline"));
+        answering.catch((err: unknown) => req.log().error({ err, path: req.path }, "webhook failed after its deadline"));
         const retried = req.query[RETRY_MARK] !== undefined;
-        req.log.warn({ path: req.path, retried }, retried ? "webhook past its deadline twice; answering with fallback TwiML" : "webhook past its deadline; holding the caller");
+        req.log().warn({ path: req.path, retried }, retried ? "webhook past its deadline twice; answering with fallback TwiML" : "webhook past its deadline; holding the caller");
         twiml = retried || !options.deadline ? options.fallback(params) : options.deadline.holdOn(redirectUrl(options.deadline.publicUrl(req.url), req.body));
       } else twiml = answered;
     } catch (error) {
-      req.log.error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
+      req.log().error({ err: error, path: req.path }, "webhook failed; answering with fallback TwiML");
       twiml = options.fallback(params);
     }
     // No ETag (Express would hash every answer for one): Twilio never revalidates a webhook's answer.

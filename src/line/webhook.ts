@@ -16,8 +16,12 @@ export interface WebhookRequest {
   url: string;
   query: Fields;
   body: Fields;
-  /** The request's logger: its lines carry the request id. */
-  log: Logger;
+  /**
+   * The request's logger (its lines carry the request id), made when first asked for. A function, not a
+   * getter: an accessor in each request's object literal gives each its own map, which kept every request
+   * alive through two scavenges (request-log.ts says how).
+   */
+  log: () => Logger;
 }
 
 export interface WebhookAnswer {

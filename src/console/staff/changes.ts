@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Request, RequestHandler, Response } from "express";
 import type { Actor } from "../../call/staff.ts";
+import { requestLogger } from "../../request-log.ts";
 import type { AuditChange, AuditTrail } from "./audit.ts";
 
 /** What the audit trail reads to show a change's before and after. */
@@ -100,7 +101,7 @@ export function auditChanges(area: "console" | "api", trail: AuditTrail, sources
       if (recorded && !recorded.changed) return;
       const after = change.snapshot ? await change.snapshot().catch(() => null) : recorded ? recorded.what : change.added?.();
       const entry: AuditChange = { action: change.action, target: change.target, ...(change.diff ? difference(before, after) : { before, after }) };
-      await trail.record(res.locals.actor as Actor, entry).catch((err: unknown) => req.log?.error({ err, action: entry.action }, "audit entry not written"));
+      await trail.record(res.locals.actor as Actor, entry).catch((err: unknown) => requestLogger(req)?.error({ err, action: entry.action }, "audit entry not written"));
     });
     next();
   };

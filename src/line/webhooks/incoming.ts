@@ -36,7 +36,7 @@ export function incomingWebhook(line: LineContext) {
       const [started, answer] = await Promise.all([sessions.start(meta), firstSteps(meta, sessions.startedBy(meta))]);
       if (!started.created) return firstSteps(started.meta);
       // Asked of the line's logger first: the request's own is made only for a line that is written.
-      if (line.deps.log.isLevelEnabled("info")) request.log.info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
+      if (line.deps.log.isLevelEnabled("info")) request.log().info({ callSid: p.CallSid, from: maskPhone(p.From), drill: meta.drill, grouped: meta.groupedWithCall !== null }, "call received");
       return answer;
     },
     fallback: (p) => line.twiml({ step: "greeting", drill: identifyCaller(config, p.From).drill, dial: line.target(p.CallSid, 1, line.knownEngineers(), p.To) }),
