@@ -18,8 +18,8 @@ export interface WebhookRequest {
   body: Fields;
   /**
    * The request's logger (its lines carry the request id), made when first asked for. A function, not a
-   * getter: an accessor in each request's object literal gives each its own map, which kept every request
-   * alive through two scavenges (request-log.ts says how).
+   * getter: a getter in each request's object literal kept every request alive in the young generation
+   * (request-log.ts says how it was found).
    */
   log: () => Logger;
 }
