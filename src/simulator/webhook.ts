@@ -42,7 +42,11 @@ export async function sendWebhook(signer: Signer, url: string, method: string, p
   const signature = twilio.getExpectedTwilioSignature(signer.authToken, url, method === "GET" ? {} : params);
   const requestUrl = method === "GET" ? `${url}${url.includes("?") ? "&" : "?"}${new URLSearchParams(params)}` : url;
   const started = performance.now();
-  const signal = AbortSignal.timeout(signer.timeoutMs);
+  // A timer of our own, cleared with the answer: AbortSignal.timeout's is left to the garbage collector
+  // (a weak reference per signal), a cost on every webhook of a load run.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), signer.timeoutMs);
+  const { signal } = controller;
   try {
     const response = await fetch(requestUrl, {
       method,
@@ -55,6 +59,8 @@ export async function sendWebhook(signer: Signer, url: string, method: string, p
   } catch (error) {
     // fetch fails with a TypeError for a refused or reset connection, and aborts when the timer expires.
     return { url, ms: performance.now() - started, status: 0, body: signal.aborted ? `no answer within ${signer.timeoutMs} ms` : String((error as Error).cause ?? error) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
