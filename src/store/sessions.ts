@@ -84,8 +84,16 @@ export class CallSessions {
 
   /** The first key an engineer pressed at a level is the one that counts. Returns the decision that stands. */
   async decide(callSid: string, level: number, decision: "accepted" | "declined"): Promise<"accepted" | "declined"> {
-    const stored = await this.journal.write({ op: "hash", callSid, setnx: { [`decision:${level}`]: decision }, set: {} });
-    return stored[`decision:${level}`] === "accepted" ? "accepted" : "declined";
+    const stored = await this.journal.write({ op: "hash", callSid, setnx: { [decisionField(level)]: decision }, set: {} });
+    return stored[decisionField(level)] === "accepted" ? "accepted" : "declined";
+  }
+
+  /**
+   * A guard for the writes that follow from a decision at a level, so they can go with `decide`, in its
+   * round trip: skipped when an earlier key at that level decided otherwise.
+   */
+  decidedAs(level: number, decision: "accepted" | "declined"): WriteGuard {
+    return { field: decisionField(level), value: decision };
   }
 
   /** HSETNX: a replayed Dial action keeps the first account of the leg. True when this was the first. */
@@ -187,3 +195,5 @@ function mergeRecording(action: Recording | null, status: Recording | null): Rec
   if (!action && !status) return null;
   return { ...status, ...action, sid: action?.sid ?? status?.sid ?? null, status: status?.status ?? action?.status } as Recording;
 }
+
+const decisionField = (level: number) => `decision:${level}`;

@@ -4,9 +4,9 @@ import { outcomeSchema, type Outcome } from "../call/records.ts";
 import { timeline, timelineEventSchema } from "../call/timeline-events.ts";
 
 /**
- * A write that only makes sense for the session one webhook started: skipped unless the call's hash holds
- * `value` in `field` (`CallSessions.startedBy`: the session's meta as that webhook wrote it), so it can be
- * sent with the start, in one round trip.
+ * A write that only makes sense if the call's hash holds `value` in `field`, skipped otherwise, so it can be
+ * sent in one round trip with the write that puts it there: a session's start (`CallSessions.startedBy`: the
+ * meta as that webhook wrote it), an engineer's decision (`CallSessions.decidedAs`).
  */
 const guardSchema = z.object({ field: z.string().min(1), value: z.string() });
 export type WriteGuard = z.infer<typeof guardSchema>;

@@ -355,6 +355,23 @@ describe("Twilio replays every webhook", () => {
     await c.dialEnded(1, "completed", 60);
     const view = (await api(`/api/calls/${c.callSid}`)).json;
     expect(view.attempts[0].result).toBe("accepted");
+    const events: string[] = (await t.line.timeline.read(c.callSid)).map((e) => e.event);
+    expect(events.filter((e) => e.startsWith("engineer.") && e !== "engineer.dialled" && e !== "engineer.answered")).toEqual(["engineer.accepted"]);
+  });
+
+  it("keeps a decline pressed first: a 1 pressed after it neither connects the call nor raises its incident", async () => {
+    const c = call();
+    await c.incoming();
+    await c.whisper(1);
+    expect((await c.pressOnWhisper(1, "2")).body).toContain("Hangup");
+    const late = await c.pressOnWhisper(1, "1");
+    expect(late.body).toContain("Hangup");
+    const view = (await api(`/api/calls/${c.callSid}`)).json;
+    expect(view.stage).toBe("hunting");
+    expect(await t.line.incidents.idOfCall(c.callSid)).toBeNull();
+    const events: string[] = (await t.line.timeline.read(c.callSid)).map((e) => e.event);
+    expect(events).toContain("engineer.declined");
+    expect(events).not.toContain("engineer.accepted");
   });
 });
 
