@@ -10,13 +10,17 @@ export function recordingWebhook(line: LineContext) {
     body: recordingParams,
     answer: async (p) => {
       await line.sessionOf(p, "voicemail");
-      await sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid ?? null, duration: p.RecordingDuration });
-      await timeline.append(p.CallSid, events.recorded(line.stamp(), p.RecordingDuration, p.Digits === "hangup"));
+      // The recording, its timeline entry and whether the transcription came first, in one round trip: the
+      // transcription is another webhook's write, which these do not touch.
+      const [, , transcribed] = await Promise.all([
+        sessions.setRecording(p.CallSid, "action", { url: p.RecordingUrl, sid: p.RecordingSid ?? null, duration: p.RecordingDuration }),
+        timeline.append(p.CallSid, events.recorded(line.stamp(), p.RecordingDuration, p.Digits === "hangup")),
+        sessions.get(p.CallSid).then(
+          (call) => call?.transcription != null,
+          () => false,
+        ),
+      ]);
       // The email waits for the transcription, which may name the contact, unless it came first or never will.
-      const transcribed = await sessions.get(p.CallSid).then(
-        (call) => call?.transcription != null,
-        () => false,
-      );
       const awaitTranscript = !transcribed && isTranscribable(p.RecordingDuration);
       const { incidentId } = await incidents.raiseOnce(p.CallSid, "voicemail", { awaitTranscript });
       // The hang-up may have raised the incident first, holding its email for a transcription that is not
@@ -36,8 +40,10 @@ export function recordingStatusWebhook(line: LineContext) {
     body: recordingStatusParams,
     answer: async (p) => {
       await line.sessionIfRaised(p.CallSid);
-      await sessions.setRecording(p.CallSid, "status", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration ?? 0, status: p.RecordingStatus });
-      await timeline.append(p.CallSid, events.recordingStatus(line.stamp(), p.RecordingSid, p.RecordingStatus));
+      await line.together(
+        sessions.setRecording(p.CallSid, "status", { url: p.RecordingUrl, sid: p.RecordingSid, duration: p.RecordingDuration ?? 0, status: p.RecordingStatus }),
+        timeline.append(p.CallSid, events.recordingStatus(line.stamp(), p.RecordingSid, p.RecordingStatus)),
+      );
       return line.twiml({ step: "empty" });
     },
     fallback: () => line.twiml({ step: "empty" }),

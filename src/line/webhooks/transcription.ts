@@ -10,8 +10,11 @@ export function transcriptionWebhook(line: LineContext) {
     answer: async (p) => {
       await line.sessionIfRaised(p.CallSid);
       const text = p.TranscriptionText ?? "";
-      await sessions.setTranscription(p.CallSid, { status: p.TranscriptionStatus, text, sid: p.TranscriptionSid ?? null });
-      await timeline.append(p.CallSid, events.transcribed(line.stamp(), p.TranscriptionStatus, text));
+      // One round trip; the follow-up is told once both are stored (the journal tells it after the batch).
+      await line.together(
+        sessions.setTranscription(p.CallSid, { status: p.TranscriptionStatus, text, sid: p.TranscriptionSid ?? null }),
+        timeline.append(p.CallSid, events.transcribed(line.stamp(), p.TranscriptionStatus, text)),
+      );
       return line.twiml({ step: "empty" });
     },
     fallback: () => line.twiml({ step: "empty" }),
