@@ -8,7 +8,8 @@ import { inboundMailRoutes } from "./email/http.ts";
 import { staffApiGate } from "./console/staff/console.ts";
 import { requestTarget } from "./line/edge.ts";
 import { lineWebhooks } from "./line/router.ts";
-import { requestLog, requestLogger } from "./request-log.ts";
+import { requestLogger } from "./log.ts";
+import { requestLog } from "./request-log.ts";
 import type { Services } from "./services.ts";
 import { createStatusPage, type StatusPage } from "./statuspage/client.ts";
 

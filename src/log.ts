@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import type { IncomingMessage } from "node:http";
 
 /**
  * Phone numbers and email addresses never reach the logs whole (docs/architecture.md, "Rules that keep callers safe"). Only the
@@ -125,6 +126,15 @@ declare module "node:http" {
     /** An error our error handler answered 500 for, kept for the request's line. */
     err?: unknown;
   }
+}
+
+/**
+ * The request's logger, with its `reqId` bound: made on first use (most requests never log anything of their
+ * own), from the app's logger the request log (request-log.ts) left on the request. Undefined for a request that did not pass
+ * through the request log.
+ */
+export function requestLogger(req: IncomingMessage): Logger | undefined {
+  return (req.boundLog ??= req.appLog?.child({ reqId: req.id }));
 }
 
 /**

@@ -4,21 +4,12 @@ import type { Logger } from "pino";
 import { httpSerializers } from "./log.ts";
 
 /**
- * The request's logger, with its `reqId` bound: made on first use (most requests never log anything of their
- * own), from the app's logger the request log left on the request. Undefined for a request that did not pass
- * through the request log.
- */
-export function requestLogger(req: IncomingMessage): Logger | undefined {
-  return (req.boundLog ??= req.appLog?.child({ reqId: req.id }));
-}
-
-/**
  * One line per request when its answer has gone out (or the client went away): method, path without the
  * query, the status code, the response time, and our error for a 500 (httpSerializers: nothing else of the
  * request is read). It replaced pino-http, which built a child logger and serialised every request even
  * with its level off: on the webhooks' hot path that was a tenth of the throughput (issue 15). Here a
  * request whose line's level is off costs one listener and a clock read; the child logger is made only when
- * a handler asks for it (requestLogger).
+ * a handler asks for it (requestLogger, log.ts).
  *
  * What it hangs on the request are plain fields, never a getter defined per request. An accessor is part of
  * the object's shape in V8 (its map), and a new getter per request gives each request a shape of its own;

@@ -9,7 +9,7 @@ import type { CaseNotes } from "../store/case-notes.ts";
 import type { Journal } from "../store/journal.ts";
 import type { CallSessions } from "../store/sessions.ts";
 import type { Timeline } from "../store/timeline.ts";
-import { requestLogger } from "../request-log.ts";
+import { requestLogger } from "../log.ts";
 import { callPage } from "./call-page.ts";
 import { csvRow } from "./csv.ts";
 import { dashboardPage, pagedSummary, type LiveCall } from "./dashboard.ts";

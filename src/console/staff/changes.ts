@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Request, RequestHandler, Response } from "express";
 import type { Actor } from "../../call/staff.ts";
-import { requestLogger } from "../../request-log.ts";
+import { requestLogger } from "../../log.ts";
 import type { AuditChange, AuditTrail } from "./audit.ts";
 
 /** What the audit trail reads to show a change's before and after. */
