@@ -3,7 +3,7 @@
 // line's CPU per webhook and RSS, Redis bytes per session and incident, latency with 1,000 and 100,000 stored,
 // and a burst that must raise exactly one incident and one job of each kind per call. Targets: issue 15,
 // README "Benchmark". With --profile, each server writes a CPU profile and the line's is summarised.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -34,7 +34,7 @@ const ENV = {
 };
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const IN_FLIGHT = 50;
-const CLOSED_LOOP_SLICES = 4;
+const CLOSED_LOOP_TURNS = 4;
 const OPEN_LOOP_RATE = 500;
 const OPEN_LOOP_SECONDS = 10;
 const HISTORY_SECONDS = 5;
@@ -93,7 +93,7 @@ async function bareThroughput(server: BenchServer, seconds: number) {
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (performance.now() < deadline) {
-        const params = { AccountSid: signer.accountSid, CallSid: `CA${randomBytes(16).toString("hex")}`, From: "+15557770001", To: "+15550009999", CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01" };
+        const params = { AccountSid: signer.accountSid, CallSid: `CA${randomUUID().replaceAll("-", "")}`, From: "+15557770001", To: "+15550009999", CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01" };
         const signature = twilio.getExpectedTwilioSignature(signer.authToken, `${server.url}/voice/incoming`, params);
         const response = await fetch(`${server.url}/voice/incoming`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature }, body: new URLSearchParams(params) });
         await response.text();
@@ -106,20 +106,27 @@ async function bareThroughput(server: BenchServer, seconds: number) {
 }
 
 /**
- * Both closed loops, THROUGHPUT_SECONDS each, in CLOSED_LOOP_SLICES turns taken in alternation: this
- * machine's speed drifts by a fifth over minutes (other tenants), and one loop run whole before the other
- * measured the drift as often as the servers. Summed over the turns.
+ * Both closed loops, THROUGHPUT_SECONDS each, in CLOSED_LOOP_TURNS turns taken in alternation: this
+ * machine's speed drifts by a fifth or more within minutes (other tenants), and one loop run whole before
+ * the other measured the drift as much as the servers. Summed over the turns. Both clients draw their
+ * CallSids alike (randomUUID, as the simulator does).
  */
 async function closedLoops(bare: BenchServer, line: BenchServer) {
   const totals = { bare: { seconds: 0, requests: 0, cpuMs: 0 }, line: { seconds: 0, calls: 0, webhooks: 0, errors: 0, cpuMs: 0, rss: 0 } };
-  for (let turn = 0; turn < CLOSED_LOOP_SLICES; turn++) {
-    const b = await bareThroughput(bare, THROUGHPUT_SECONDS / CLOSED_LOOP_SLICES);
+  const runBare = async () => {
+    const b = await bareThroughput(bare, THROUGHPUT_SECONDS / CLOSED_LOOP_TURNS);
     totals.bare.seconds += b.seconds;
     totals.bare.requests += b.requests;
     totals.bare.cpuMs += b.cpuMs;
-    const l = await lineThroughput(line, THROUGHPUT_SECONDS / CLOSED_LOOP_SLICES);
+  };
+  const runLine = async () => {
+    const l = await lineThroughput(line, THROUGHPUT_SECONDS / CLOSED_LOOP_TURNS);
     for (const field of ["seconds", "calls", "webhooks", "errors", "cpuMs"] as const) totals.line[field] += l[field];
     totals.line.rss = l.rss;
+  };
+  // Bare, line, line, bare, ...: a steady drift favours neither.
+  for (let turn = 0; turn < CLOSED_LOOP_TURNS; turn++) {
+    for (const run of turn % 2 === 0 ? [runBare, runLine] : [runLine, runBare]) await run();
   }
   const { bare: b, line: l } = totals;
   return {
@@ -164,7 +171,7 @@ async function main() {
   try {
     console.log(`bench on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}; closed-loop generator here, each open loop's in a fresh process, servers and Redis in their own${profileDir ? `; profiling into ${profileDir}` : ""}`);
     const { bare: bareClosed, line: lineClosed } = await closedLoops(bare, line);
-    console.log(`closed loop, bare express: ${bareClosed.requestsPerSecond.toFixed(0)} requests/s, ${bareClosed.cpuMsPerRequest.toFixed(2)} ms CPU per request (${IN_FLIGHT} in flight, ${THROUGHPUT_SECONDS} s in ${CLOSED_LOOP_SLICES} turns, alternating with the line's)`);
+    console.log(`closed loop, bare express: ${bareClosed.requestsPerSecond.toFixed(0)} requests/s, ${bareClosed.cpuMsPerRequest.toFixed(2)} ms CPU per request (${IN_FLIGHT} in flight, ${THROUGHPUT_SECONDS} s in ${CLOSED_LOOP_TURNS} turns, alternating with the line's)`);
     console.log(`closed loop, line: ${lineClosed.callsPerSecond.toFixed(1)} calls/s, ${lineClosed.webhooksPerSecond.toFixed(0)} webhooks/s, ${lineClosed.cpuMsPerRequest.toFixed(2)} ms CPU per webhook, RSS ${mb(lineClosed.rss)} (${IN_FLIGHT} calls in flight, ${lineClosed.calls} calls, ${lineClosed.errors} errors)`);
     await openLoop(bare.url, signer, OPEN_LOOP_RATE, WARM_UP_SECONDS);
     await stats(bare);

@@ -130,7 +130,7 @@ export class LineContext {
 
   /**
    * Writes that do not depend on each other, sent in one round trip: they are started in this order, the
-   * connection keeps it (auto-pipelined, docs/architecture.md "One round trip"), and with Redis away the
+   * journal sends them as one batch in that order (docs/architecture.md "One round trip"), and with Redis away the
    * journal spools them in the same order. Only for writes whose order against each other does not matter
    * to what they store (a stage and a timeline entry), never a raise and what must precede it.
    */

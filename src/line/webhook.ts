@@ -19,7 +19,7 @@ export interface WebhookRequest {
   /**
    * The request's logger (its lines carry the request id), made when first asked for. A function, not a
    * getter: a getter in each request's object literal kept every request alive in the young generation
-   * (request-log.ts says how it was found).
+   * (request-log.ts; README "Benchmark", round 5, says how it was found).
    */
   log: () => Logger;
 }

@@ -73,7 +73,7 @@ export class CallSessions {
     return (await this.get(callSid))?.meta ?? null;
   }
 
-  /** `guard`: only if the session holds it (see `startedBy`). */
+  /** `guard`: only if the session holds it (see `startedBy`, `decidedAs`). */
   async setStage(callSid: string, stage: Stage, level?: number, guard?: WriteGuard): Promise<void> {
     await this.journal.write({ op: "hash", callSid, set: { stage, ...(level !== undefined && { level: String(level) }) }, setnx: {}, ...(guard && { guard }) });
   }
@@ -90,7 +90,8 @@ export class CallSessions {
 
   /**
    * A guard for the writes that follow from a decision at a level, so they can go with `decide`, in its
-   * round trip: skipped when an earlier key at that level decided otherwise.
+   * round trip: skipped when an earlier key at that level decided otherwise. Spooled, it is checked twice:
+   * by the overlay when answered, and by Redis when replayed.
    */
   decidedAs(level: number, decision: "accepted" | "declined"): WriteGuard {
     return { field: decisionField(level), value: decision };
@@ -168,7 +169,7 @@ function parseRecord(hash: Record<string, string>, knownMeta: CallMeta | null): 
       .map((field) => Number(field.slice(prefix.length)))
       .sort((a, b) => a - b);
   const decided = levels("decision:");
-  const accepted = decided.find((level) => hash[`decision:${level}`] === "accepted");
+  const accepted = decided.find((level) => hash[decisionField(level)] === "accepted");
   const fields = {
     stage: hash.stage ?? "greeting",
     level: Number(hash.level ?? 0),
@@ -178,7 +179,7 @@ function parseRecord(hash: Record<string, string>, knownMeta: CallMeta | null): 
       .flatMap((parsed) => (parsed.success ? [parsed.data] : [])),
     answeredLevels: levels("answered:"),
     acceptedLevel: accepted ?? null,
-    declinedLevels: decided.filter((level) => hash[`decision:${level}`] === "declined"),
+    declinedLevels: decided.filter((level) => hash[decisionField(level)] === "declined"),
     outcome: hash.outcome ?? null,
     incidentId: hash.incidentId ?? null,
     recording: mergeRecording(json("recording:action"), json("recording:status")),

@@ -10,7 +10,7 @@ export function transcriptionWebhook(line: LineContext) {
     answer: async (p) => {
       await line.sessionIfRaised(p.CallSid);
       const text = p.TranscriptionText ?? "";
-      // One round trip; the follow-up is told once both are stored (the journal tells it after the batch).
+      // One round trip; the follow-up is told once the batch is in Redis (a spooled transcription: once it is).
       await line.together(
         sessions.setTranscription(p.CallSid, { status: p.TranscriptionStatus, text, sid: p.TranscriptionSid ?? null }),
         timeline.append(p.CallSid, events.transcribed(line.stamp(), p.TranscriptionStatus, text)),

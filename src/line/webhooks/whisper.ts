@@ -38,21 +38,22 @@ export function whisperAnswerWebhook(line: LineContext) {
         return line.twiml({ step: "whisper", caller: meta, level: p.level, callSid: p.parent, play: key.play, unknownKey });
       }
       const who = engineerAt(meta.engineers, p.level);
-      // What the key decides is written with the decision, in its round trip, guarded by it: if an earlier
-      // key at this level decided otherwise (a replay, two presses racing), those writes are skipped and
-      // the decision that stands is carried out after it.
+      // What the key decides is written with the decision, in its round trip (started after it, so applied
+      // after it), guarded by it: if an earlier key at this level decided otherwise (a replay, two presses
+      // racing), those writes are skipped, and the decision that stands is carried out next.
+      const deciding = sessions.decide(p.parent, p.level, key.decision);
       const guard = sessions.decidedAs(p.level, key.decision);
-      const entry = key.decision === "accepted" ? events.accepted(line.stamp(), p.level, who) : events.declined(line.stamp(), p.level, who, p.Digits ?? null);
-      const [decision, , pressed] = await Promise.all([
-        sessions.decide(p.parent, p.level, key.decision),
-        key.decision === "accepted" && sessions.setStage(p.parent, "connected", p.level, guard),
-        timeline.append(p.parent, entry, guard),
-      ]);
+      const carriedOut =
+        key.decision === "accepted"
+          ? Promise.all([sessions.setStage(p.parent, "connected", p.level, guard), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who), guard)]).then(([, first]) => first)
+          : timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null), guard);
+      const [decision, firstEntry] = await Promise.all([deciding, carriedOut]);
+      const sentWithDecision = decision === key.decision;
       if (decision === "declined") {
-        if (key.decision !== "declined") await timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null));
+        if (!sentWithDecision) await timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null));
         return line.twiml({ step: "whisper-declined" });
       }
-      const [, firstAcceptance] = key.decision === "accepted" ? [undefined, pressed] : await Promise.all([sessions.setStage(p.parent, "connected", p.level), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who))]);
+      const firstAcceptance = sentWithDecision ? firstEntry : (await Promise.all([sessions.setStage(p.parent, "connected", p.level), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who))]))[1];
       await incidents.raiseOnce(p.parent, "connected");
       if (firstAcceptance) metrics.timeToHuman.observe({ drill: drillLabel(meta.drill) }, (now().getTime() - Date.parse(meta.startedAt)) / 1000);
       return line.twiml({ step: "whisper-accepted" });

@@ -3,7 +3,8 @@
 -- A batch of a call's (or several calls') session and timeline writes, in order, in one step: what the
 -- journal's writes of one turn of the event loop add up to (docs/architecture.md, "One round trip").
 -- A write may carry a guard (a field and the value it must hold): it is skipped unless the session holds
--- it, so writes that only make sense for the session this webhook started can go with its start.
+-- it, so writes that only make sense for the session this webhook started, or for the decision an
+-- engineer's key made, can go with the write that makes it (write-ops.ts, WriteGuard).
 -- KEYS: calls index, live calls index, then the keys the writes name (by position)
 -- ARGV: retention (s), number of writes, then each write:
 --   'h', call key #, call sid, index score or '', guard field or '', guard value, n first-wins pairs,
