@@ -3,7 +3,7 @@
 // line's CPU per webhook and RSS, Redis bytes per session and incident, latency with 1,000 and 100,000 stored,
 // and a burst that must raise exactly one incident and one job of each kind per call. Targets: issue 15,
 // README "Benchmark". With --profile, each server writes a CPU profile and the line's is summarised.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import twilio from "twilio";
 import { deleteByPrefix, redisKeys } from "../src/store/redis.ts";
 import { SimulatedCall } from "../src/simulator/carrier.ts";
+import { sid } from "../src/simulator/call-state.ts";
 import { callerSchema, engineerSchema } from "../src/simulator/scenario.ts";
 import { footprint } from "./footprint.ts";
 import { fillHistoryElsewhere, storedCounts } from "./history.ts";
@@ -93,7 +94,7 @@ async function bareThroughput(server: BenchServer, seconds: number) {
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (performance.now() < deadline) {
-        const params = { AccountSid: signer.accountSid, CallSid: `CA${randomUUID().replaceAll("-", "")}`, From: "+15557770001", To: "+15550009999", CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01" };
+        const params = { AccountSid: signer.accountSid, CallSid: sid("CA"), From: "+15557770001", To: "+15550009999", CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01" };
         const signature = twilio.getExpectedTwilioSignature(signer.authToken, `${server.url}/voice/incoming`, params);
         const response = await fetch(`${server.url}/voice/incoming`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature }, body: new URLSearchParams(params) });
         await response.text();
@@ -109,7 +110,7 @@ async function bareThroughput(server: BenchServer, seconds: number) {
  * Both closed loops, THROUGHPUT_SECONDS each, in CLOSED_LOOP_TURNS turns taken in alternation: this
  * machine's speed drifts by a fifth or more within minutes (other tenants), and one loop run whole before
  * the other measured the drift as much as the servers. Summed over the turns. Both clients draw their
- * CallSids alike (randomUUID, as the simulator does).
+ * CallSids alike (the simulator's `sid`).
  */
 async function closedLoops(bare: BenchServer, line: BenchServer) {
   const totals = { bare: { seconds: 0, requests: 0, cpuMs: 0 }, line: { seconds: 0, calls: 0, webhooks: 0, errors: 0, cpuMs: 0, rss: 0 } };

@@ -117,7 +117,7 @@ declare module "node:http" {
   interface IncomingMessage {
     /** Twilio's idempotency token, the caller's x-request-id, or a new UUID: on every line about this request. */
     id?: string;
-    /** The app's logger, for requestLogger (request-log.ts) to bind `reqId` to when a line about the request is logged. */
+    /** The app's logger, for requestLogger (below) to bind `reqId` to when a line about the request is logged. */
     appLog?: Logger;
     /** That logger with `reqId` bound, once made. */
     boundLog?: Logger;
@@ -130,8 +130,8 @@ declare module "node:http" {
 
 /**
  * The request's logger, with its `reqId` bound: made on first use (most requests never log anything of their
- * own), from the app's logger the request log (request-log.ts) left on the request. Undefined for a request that did not pass
- * through the request log.
+ * own), from the app's logger the request log (request-log.ts) left on the request. Undefined for a request
+ * that did not pass through the request log.
  */
 export function requestLogger(req: IncomingMessage): Logger | undefined {
   return (req.boundLog ??= req.appLog?.child({ reqId: req.id }));

@@ -54,8 +54,9 @@ export interface CallResult {
 export class CallerHungUp extends Error {}
 
 /**
- * 32 hex digits, as a Twilio SID's tail: a v4 UUID's, 122 of its bits random. From randomUUID, which draws its randomness in bulk: a
- * randomBytes call per SID and per webhook's idempotency token was 3% of a load run's CPU.
+ * 32 hex digits, as a Twilio SID's tail: a v4 UUID's, 122 of its bits random. From randomUUID, which draws
+ * its randomness in bulk: a randomBytes call per SID and per webhook's idempotency token was 3% of a load
+ * run's CPU.
  */
 const randomHex = () => randomUUID().replaceAll("-", "");
 

@@ -2,6 +2,7 @@ import { engineerAt } from "../../call/engineers.ts";
 import { whisperKey } from "../../call/flow.ts";
 import { timeline as events } from "../../call/timeline-events.ts";
 import { drillLabel } from "../../metrics.ts";
+import type { WriteGuard } from "../../store/write-ops.ts";
 import type { LineContext } from "../context.ts";
 import { callParams, gatherParams, whisperQuery } from "../params.ts";
 
@@ -38,22 +39,22 @@ export function whisperAnswerWebhook(line: LineContext) {
         return line.twiml({ step: "whisper", caller: meta, level: p.level, callSid: p.parent, play: key.play, unknownKey });
       }
       const who = engineerAt(meta.engineers, p.level);
+      // What a decision writes; each resolves to whether its timeline entry was the first.
+      const accept = (guard?: WriteGuard) =>
+        Promise.all([sessions.setStage(p.parent, "connected", p.level, guard), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who), guard)]).then(([, first]) => first);
+      const decline = (guard?: WriteGuard) => timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null), guard);
       // What the key decides is written with the decision, in its round trip (started after it, so applied
       // after it), guarded by it: if an earlier key at this level decided otherwise (a replay, two presses
       // racing), those writes are skipped, and the decision that stands is carried out next.
       const deciding = sessions.decide(p.parent, p.level, key.decision);
       const guard = sessions.decidedAs(p.level, key.decision);
-      const carriedOut =
-        key.decision === "accepted"
-          ? Promise.all([sessions.setStage(p.parent, "connected", p.level, guard), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who), guard)]).then(([, first]) => first)
-          : timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null), guard);
-      const [decision, firstEntry] = await Promise.all([deciding, carriedOut]);
+      const [decision, firstEntry] = await Promise.all([deciding, key.decision === "accepted" ? accept(guard) : decline(guard)]);
       const sentWithDecision = decision === key.decision;
       if (decision === "declined") {
-        if (!sentWithDecision) await timeline.append(p.parent, events.declined(line.stamp(), p.level, who, p.Digits ?? null));
+        if (!sentWithDecision) await decline();
         return line.twiml({ step: "whisper-declined" });
       }
-      const firstAcceptance = sentWithDecision ? firstEntry : (await Promise.all([sessions.setStage(p.parent, "connected", p.level), timeline.append(p.parent, events.accepted(line.stamp(), p.level, who))]))[1];
+      const firstAcceptance = sentWithDecision ? firstEntry : await accept();
       await incidents.raiseOnce(p.parent, "connected");
       if (firstAcceptance) metrics.timeToHuman.observe({ drill: drillLabel(meta.drill) }, (now().getTime() - Date.parse(meta.startedAt)) / 1000);
       return line.twiml({ step: "whisper-accepted" });
